@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.db import models
+
+
+class Method(models.TextChoices):
+    MANUAL = "manual", "Lead page"
+    BULK = "bulk", "Bulk assign"
+    DISTRIBUTE = "distribute", "Balanced distribution"
+    NEXT_N = "next_n", "Next N unassigned"
+    UNASSIGN = "unassign", "Bulk unassign"
+    STAGE = "stage", "Bulk stage change"
+    IMPORT = "import", "Import"
+    UNDO = "undo", "Undo"
+
+
+class AssignmentBatch(models.Model):
+    """One bulk action by a manager: what it did, and whether it was undone."""
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    method = models.CharField(max_length=12, choices=Method.choices)
+    count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "assignment batches"
+
+
+class Assignment(models.Model):
+    """One change of a lead's owner, from any path."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    method = models.CharField(max_length=12, choices=Method.choices)
+    batch = models.ForeignKey(
+        AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-at"], name="assignment_lead"),
+            models.Index(fields=["to_user", "-at"], name="assignment_to_user"),
+            models.Index(fields=["batch", "lead"], name="assignment_batch"),
+        ]

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.urls import include, path
+
+from crm.accounts import views as account_views
+from crm.core import views as core_views
+
+admin.site.site_header = "CRM administration"
+admin.site.login = staff_member_required(admin.site.login, login_url="accounts:login")
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("crm.accounts.urls")),
+    path("", include("crm.leads.urls")),
+    path("", include("crm.assignment.urls")),
+    path("imports/", include("crm.imports.urls")),
+    path("", include("crm.dashboards.urls")),
+    path("exports/", include("crm.exports.urls")),
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "crm.core.views.error_400"
+handler403 = "crm.core.views.error_403"
+handler404 = "crm.core.views.error_404"
+handler500 = "crm.core.views.error_500"
