@@ -5,7 +5,7 @@ from django.db import transaction
 
 from crm.accounts.models import User
 
-DEMO_PASSWORD = "demo-pass-123"
+DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - printed by make run; demo data only
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", "admin"),
     ("manager@example.com", "Meera Manager", "manager"),
