@@ -6,6 +6,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $(wildcard $(HOME)/.
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+DEMO_LEADS ?= 2000
 
 .PHONY: run test setup install migrate demo lint check-python clean
 
@@ -24,7 +25,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --leads $(DEMO_LEADS)
 
 run: demo
 	@echo
