@@ -36,6 +36,8 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A rejected form (expired session, page open too long) gets our page and a toast text for htmx.
+CSRF_FAILURE_VIEW = "crm.core.views.csrf_failure"
 
 # Where the embedded default keeps its SQLite file, uploads, exports and the embedded Redis socket.
 VAR_DIR = Path(env("VAR_DIR", BASE_DIR / "var")).resolve()
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.core.middleware.UserTimeZoneMiddleware",
+    "crm.core.middleware.HtmxLoginRedirectMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -151,7 +154,12 @@ AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# Attempts during a lock are refused without extending it: the lock ends an hour after the 5th failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client's address: REMOTE_ADDR, or behind PROXY_COUNT trusted proxies the X-Forwarded-For entry the
+# outermost proxy saw (axes falls back to REMOTE_ADDR without django-ipware, which would lump everyone together).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "crm.accounts.throttling.client_ip"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
@@ -188,13 +196,23 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2_000_000)
 EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000)
 
-# E-mail: console by default.
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# E-mail: console by default; SMTP (or any backend) from the EMAIL_* variables. Django 6.1's MAILERS
+# replaces the deprecated EMAIL_* settings; the SMTP options only apply to the SMTP backend.
+_email_backend = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_smtp_options = {
+    "host": env("EMAIL_HOST", "localhost"),
+    "port": env_int("EMAIL_PORT", 25),
+    "username": env("EMAIL_HOST_USER", ""),
+    "password": env("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", False),
+    "timeout": env_int("EMAIL_TIMEOUT", 20),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CRM <crm@localhost>")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

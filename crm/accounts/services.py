@@ -12,7 +12,7 @@ def _sync_admin_flags(user: User) -> None:
 
 @transaction.atomic
 def user_create(*, by: User, request=None, **fields) -> User:
-    """Admins create users; the new user gets a set-password link by e-mail."""
+    """Admins create users; the new user gets a set-password link by e-mail (sent once the user is saved)."""
     user = User(**fields)
     # A random password nobody knows: the user sets their own through the e-mailed link.
     user.set_password(secrets.token_urlsafe(32))
@@ -34,15 +34,20 @@ def user_update(*, user: User, by: User, **fields) -> User:
     return user
 
 
-def send_set_password_link(*, user: User, request) -> None:
+def send_set_password_link(*, user: User, request) -> bool:
+    """E-mail the user a one-time link to choose a password (Django's reset token). Inactive users get none.
+    Returns whether a link will be sent."""
+    if not user.is_active:
+        return False
     form = PasswordResetForm({"email": user.email})
-    if form.is_valid():
-        transaction.on_commit(
-            lambda: form.save(
-                request=request,
-                use_https=request.is_secure(),
-                email_template_name="accounts/email/set_password.txt",
-                subject_template_name="accounts/email/set_password_subject.txt",
-            )
+    if not form.is_valid():
+        return False
+    transaction.on_commit(
+        lambda: form.save(
+            request=request,
+            use_https=request.is_secure(),
+            email_template_name="accounts/email/set_password.txt",
+            subject_template_name="accounts/email/set_password_subject.txt",
         )
-
+    )
+    return True

@@ -23,3 +23,18 @@ def initials(user):
     name = getattr(user, "full_name", "") or getattr(user, "email", "")
     parts = [p for p in name.replace("@", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper()
+
+
+@register.filter
+def duration(value):
+    """A timedelta in words: "1 hour", "2 hours", "30 minutes", "1 hour 30 minutes"."""
+    if not value:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not parts:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
