@@ -16,10 +16,23 @@ class ImportStatus(models.TextChoices):
     REVERTED = "reverted", "Reverted"
 
 
+ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+FINISHED_STATUSES = (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.CANCELLED, ImportStatus.REVERTED)
+
+
 class OnDuplicate(models.TextChoices):
     SKIP = "skip", "Skip the row"
     FILL = "fill", "Fill only empty fields"
     OVERWRITE = "overwrite", "Overwrite the mapped fields"
+
+
+class ImportPhase(models.TextChoices):
+    WAITING = "", "Waiting"
+    COUNTING = "counting", "Counting rows"
+    LOADING = "loading", "Importing rows"
+    DISTRIBUTING = "distributing", "Distributing leads"
+    REVERTING = "reverting", "Reverting"
+    DONE = "done", "Done"
 
 
 class ImportJob(models.Model):
@@ -27,13 +40,22 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADING)
+    phase = models.CharField(max_length=12, choices=ImportPhase.choices, default=ImportPhase.WAITING, blank=True)
     # Storage name chosen by us (never the uploaded name); read only through default_storage.
     file = models.CharField(max_length=255, blank=True)
     original_name = models.CharField(max_length=255, blank=True)
     file_type = models.CharField(max_length=8, blank=True)
     file_size = models.BigIntegerField(default=0)
+    # What detection found (encoding, delimiter, sheets, columns, 1904 epoch); the user may override some.
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
     sheet = models.CharField(max_length=120, blank=True)
-    header_row = models.PositiveIntegerField(default=0)
+    sheets = models.JSONField(default=list, blank=True)
+    header_row = models.PositiveIntegerField(default=0, help_text="0-based index of the header row.")
+    columns = models.JSONField(default=list, blank=True)
+    date1904 = models.BooleanField(default=False)
+    day_first = models.BooleanField(default=True)
+    source_label = models.CharField(max_length=10, blank=True, help_text="web or cli")
     mapping = models.JSONField(default=dict, blank=True)
     defaults = models.JSONField(default=dict, blank=True)
     on_duplicate = models.CharField(max_length=10, choices=OnDuplicate.choices, default=OnDuplicate.SKIP)
@@ -42,22 +64,64 @@ class ImportJob(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0, help_text="Rows matching a lead that already existed.")
+    merged = models.PositiveIntegerField(default=0, help_text="Rows repeating an earlier row of the same file.")
     errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
     checkpoint_row = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     rq_job_id = models.CharField(max_length=64, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Where the current run began (for the rate and the ETA of a resumed import).
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    run_start_row = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     message = models.TextField(blank=True)
+    assignment_batch = models.ForeignKey(
+        "assignment.AssignmentBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    distributed = models.PositiveIntegerField(default=0)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revert_summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="importjob_status_beat")]
 
     def __str__(self):
         return f"Import {self.pk} ({self.original_name})"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_spreadsheet_zip(self):
+        return self.file_type in {"xlsx", "ods"}
+
+
+class ImportUploadChunk(models.Model):
+    """One received piece of a chunked upload: a resumed upload sends only the pieces missing here."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    file = models.CharField(max_length=255)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="importchunk_job_index")]
+
+
+class RowProblemLevel(models.TextChoices):
+    ERROR = "error", "Rejected"
+    WARNING = "warning", "Imported with a change"
 
 
 class ImportRowError(models.Model):
@@ -66,6 +130,7 @@ class ImportRowError(models.Model):
     column = models.CharField(max_length=120, blank=True)
     reason = models.TextField()
     raw = models.JSONField(default=list, blank=True)
+    level = models.CharField(max_length=8, choices=RowProblemLevel.choices, default=RowProblemLevel.ERROR)
 
     class Meta:
         ordering = ["row_number", "id"]
