@@ -37,8 +37,32 @@ class ExportJob(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "created_at"], name="export_user_month")]
 
+    def __str__(self):
+        return f"{self.get_format_display()} export of {self.row_count:,} leads by {self.user}"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportStatus.READY:
+            return 100
+        if not self.row_count:
+            return 0
+        return min(99, self.rows_written * 100 // self.row_count)
+
+    @property
+    def extension(self) -> str:
+        return self.format
+
 
 class ExportPreference(models.Model):
+    """The fields (in order) and format a user last exported with: the next export starts from them."""
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_preference")
     fields = models.JSONField(default=list)
     format = models.CharField(max_length=4, choices=ExportFormat.choices, default=ExportFormat.CSV)
+
+    def __str__(self):
+        return f"Export preference of {self.user}"
