@@ -2,7 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 
 from crm.core.models import TimeStampedModel
 
@@ -75,11 +76,11 @@ class Lead(TimeStampedModel):
     alternate_phones = models.CharField(max_length=200, blank=True)
     email = models.EmailField(max_length=254, null=True, blank=True, db_index=True)
     area = models.CharField(max_length=120, blank=True)
-    city = models.CharField(max_length=100, blank=True, db_index=True)
-    state = models.CharField(max_length=100, blank=True, db_index=True)
-    country = models.CharField(max_length=100, blank=True, db_index=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
     source = models.CharField(max_length=60, blank=True, db_index=True)
-    interest = models.CharField(max_length=120, blank=True, db_index=True, help_text="Course or product.")
+    interest = models.CharField(max_length=120, blank=True, help_text="Course or product.")
     value = models.DecimalField("deal value", max_digits=14, decimal_places=2, null=True, blank=True)
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     lead_date = models.DateField(null=True, blank=True, db_index=True)
@@ -99,8 +100,8 @@ class Lead(TimeStampedModel):
     import_job = models.ForeignKey(
         "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
-    next_follow_up_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    last_contacted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_follow_up_at = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -116,9 +117,16 @@ class Lead(TimeStampedModel):
             models.Index(fields=["stage", "rank"], name="lead_stage_rank"),
             models.Index(fields=["assigned_to", "stage", "rank"], name="lead_owner_stage_rank"),
             models.Index(fields=["assigned_to", "next_follow_up_at"], name="lead_owner_follow_up"),
-            models.Index(fields=["assigned_to", "-last_contacted_at"], name="lead_owner_contacted"),
             models.Index(fields=["assigned_to", "-assigned_at"], name="lead_owner_assigned"),
             models.Index(fields=["import_job", "id"], name="lead_import"),
+            # The lead list's sorts and filters (crm.leads.listing). Migration 0003 adds, outside the model state,
+            # the "last contacted" sort indexes (DESC NULLS LAST, which SQLite cannot declare) and, on PostgreSQL,
+            # the search box's trigram indexes.
+            models.Index(fields=["next_follow_up_at", "id"], name="lead_next_follow_up"),
+            models.Index(Upper("city"), name="lead_city_ci"),
+            models.Index(Upper("state"), name="lead_state_ci"),
+            models.Index(Upper("country"), name="lead_country_ci"),
+            models.Index(Upper("interest"), name="lead_interest_ci"),
         ]
 
     def __str__(self):
@@ -186,3 +194,7 @@ class FollowUp(models.Model):
             models.Index(fields=["lead", "done_at"], name="followup_lead_open"),
             models.Index(fields=["done_at", "due_at"], name="followup_due"),
         ]
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()

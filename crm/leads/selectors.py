@@ -1,9 +1,11 @@
 """Reads with rules. Every lead query a view makes starts from leads_visible_to(user)."""
 
+from dataclasses import dataclass, field
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Lead, Stage
+from .models import Activity, Company, FollowUp, Lead, Stage, StatusChange
 
 
 def leads_visible_to(user) -> QuerySet[Lead]:
@@ -32,3 +34,103 @@ def first_stage() -> Stage:
     if stage is None:
         raise Stage.DoesNotExist("The pipeline has no active stage: load one with `manage.py load_pipeline`.")
     return stage
+
+
+def leads_from_selection(user, data) -> QuerySet[Lead]:
+    """The leads a bulk form on the lead list means: the checked `lead_ids`, or, with `select_all` = "1",
+    every lead the list's filters (`filter_query`, a query string) match. Always within what the user may see;
+    a filter query that does not validate selects nothing (never "everything")."""
+    from django.http import QueryDict
+
+    from .filters import LeadFilter
+
+    visible = leads_visible_to(user)
+    if data.get("select_all") == "1":
+        lead_filter = LeadFilter(QueryDict(data.get("filter_query", ""), mutable=False), queryset=visible)
+        if lead_filter.is_bound and not lead_filter.form.is_valid():
+            return visible.none()
+        return lead_filter.qs
+    ids = []
+    for value in data.getlist("lead_ids") if hasattr(data, "getlist") else data.get("lead_ids", []):
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return visible.filter(pk__in=ids)
+
+
+# --- timeline ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # "status", "activity", "follow_up", "assignment", "created"
+    at: object
+    by: object = None
+    item: object = None
+    sort_key: tuple = field(default=(), repr=False)
+
+
+def lead_timeline(lead, limit: int = 100) -> list[TimelineEntry]:
+    """Newest first: status changes (from → to, by, note), activities, follow-ups (set, due, done) and
+    assignments, each source read with its (lead, -at) index and cut to `limit` before merging."""
+    from crm.assignment.models import Assignment
+
+    entries = []
+    changes = StatusChange.objects.filter(lead_id=lead.pk).select_related("from_stage", "to_stage", "by")
+    for change in changes.order_by("-at", "-id")[:limit]:
+        entries.append(TimelineEntry("status", change.at, change.by, change, (change.at, 3, change.pk)))
+    for activity in Activity.objects.filter(lead_id=lead.pk).select_related("by").order_by("-at", "-id")[:limit]:
+        entries.append(TimelineEntry("activity", activity.at, activity.by, activity, (activity.at, 2, activity.pk)))
+    follow_ups = FollowUp.objects.filter(lead_id=lead.pk).select_related("owner").order_by("-created_at", "-id")
+    for follow_up in follow_ups[:limit]:
+        entries.append(TimelineEntry("follow_up", follow_up.created_at, follow_up.owner, follow_up,
+                                     (follow_up.created_at, 1, follow_up.pk)))
+    assignments = Assignment.objects.filter(lead_id=lead.pk).select_related("from_user", "to_user", "by")
+    for assignment in assignments.order_by("-at", "-id")[:limit]:
+        entries.append(TimelineEntry("assignment", assignment.at, assignment.by, assignment,
+                                     (assignment.at, 0, assignment.pk)))
+    entries.sort(key=lambda entry: entry.sort_key, reverse=True)
+    return entries[:limit]
+
+
+# --- follow-ups ----------------------------------------------------------------------------------------
+
+
+def follow_ups_visible_to(user, *, owner=None) -> QuerySet[FollowUp]:
+    """Open follow-ups on leads the user may see. Sales users: their leads'. Managers: everyone's, or the
+    leads of one counsellor (`owner`)."""
+    follow_ups = FollowUp.objects.filter(done_at__isnull=True)
+    if not user.is_authenticated or not user.is_active:
+        return follow_ups.none()
+    if user.is_manager:
+        if owner is not None:
+            follow_ups = follow_ups.filter(lead__assigned_to=owner)
+    else:
+        follow_ups = follow_ups.filter(lead__assigned_to=user)
+    return follow_ups.select_related("lead", "lead__stage", "lead__assigned_to", "owner")
+
+
+def follow_up_get_for(user, pk) -> FollowUp:
+    """An open or done follow-up on a lead the user may see; 404 otherwise."""
+    try:
+        return FollowUp.objects.select_related("lead").get(pk=pk, lead__in=leads_visible_to(user))
+    except (FollowUp.DoesNotExist, ValueError):
+        raise Http404("No such follow-up.") from None
+
+
+def follow_ups_due_count(user) -> int:
+    """The navigation badge: the user's leads with a follow-up overdue or due today (index-only count)."""
+    from .filters import day_bounds
+
+    if not user.is_authenticated:
+        return 0
+    _, end_of_today = day_bounds()
+    return Lead.objects.filter(assigned_to=user, next_follow_up_at__lt=end_of_today).count()
+
+
+def company_get(pk) -> Company:
+    try:
+        return Company.objects.prefetch_related("technologies").get(pk=pk)
+    except (Company.DoesNotExist, ValueError):
+        raise Http404("No such company.") from None

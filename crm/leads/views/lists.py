@@ -1,0 +1,53 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from crm.core.htmx import page_or_partial
+
+from ..filters import LeadFilter, suggestions
+from ..listing import PER_PAGE_CHOICES, clean_page, clean_per_page, clean_sort, lead_page
+from ..selectors import leads_visible_to
+from ..tables import LeadTable
+
+
+@require_GET
+@login_required
+def lead_list(request):
+    """The lead list: filters applied live (htmx swaps #lead-table and pushes the URL), sortable, paged."""
+    lead_filter = LeadFilter(request.GET or None, queryset=leads_visible_to(request.user), request=request)
+    sort = clean_sort(request.GET.get("sort"))
+    per_page = clean_per_page(request.GET.get("per_page"))
+    page = lead_page(
+        lead_filter.qs,
+        sort=sort,
+        page=clean_page(request.GET.get("page")),
+        per_page=per_page,
+        unfiltered=not lead_filter.is_filtered,
+    )
+    filter_query = request.GET.copy()
+    filter_query.pop("page", None)
+    context = {
+        "filter": lead_filter,
+        "table": LeadTable(page.leads, user=request.user),
+        "page": page,
+        "sort": sort,
+        "per_page": per_page,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "filter_query": filter_query.urlencode(),
+        "counsellors": _counsellors(request.user),
+    }
+    template = page_or_partial(request, "leads/lead_list.html", "lead-table")
+    if template == "leads/lead_list.html":
+        context["suggestions"] = suggestions()
+    return render(request, template, context)
+
+
+def _counsellors(user):
+    """For the managers' bulk actions bar (assignment/_bulk_actions.html)."""
+    if not user.is_manager:
+        return []
+    from crm.accounts.selectors import counsellors
+
+    return list(counsellors())
