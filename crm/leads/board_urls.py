@@ -1,5 +1,11 @@
 """URLs of the pipeline board (owned by the board work; included by crm/leads/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import board_views
+
+urlpatterns = [
+    path("pipeline/", board_views.pipeline, name="pipeline"),
+    path("pipeline/stages/<int:stage_id>/cards/", board_views.pipeline_column, name="pipeline_column"),
+    path("pipeline/move/", board_views.pipeline_move, name="pipeline_move"),
+]

@@ -1,0 +1,241 @@
+"""The pipeline board: reading columns (keyset pages, totals) and moving cards (rank placement).
+
+Order within a column is (rank, id), ascending; new leads have rank 0, so ties are broken by id and stay
+stable. A moved card gets a rank strictly between its neighbours' (gapped integers, GAP apart at the
+ends). When two neighbours leave no room, one side of the column (whichever holds fewer cards, usually the
+few above the drop point) is shifted by GAP in one UPDATE: an in-place rebalance that never renumbers a
+whole column of 100,000 cards on a drag. `stage_rebalance` renumbers a whole column; it runs only when ranks
+come near the limits of a 64-bit integer.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.utils import timezone
+
+from .models import Lead, Stage, StageKind
+from .selectors import lead_get_for, leads_visible_to
+from .services import InvalidStage, lead_change_status
+
+PAGE_SIZE = 25
+GAP = 1 << 20
+RANK_LIMIT = 1 << 62  # renumber the column before ranks come near the BigIntegerField's limits
+EXACT_VALUE_MAX = 20_000  # columns with more cards show an estimated deal value
+SAMPLE_WINDOWS, SAMPLE_ROWS = 40, 10_000  # the estimate reads ~10,000 rows in 40 evenly spaced id ranges
+TOP, BOTTOM = "top", "bottom"
+CARD_FIELDS = ("uuid", "name", "phone", "email", "value", "stage_id", "stage_changed_at", "created_at", "rank",
+               "version", "next_follow_up_at", "assigned_to__full_name", "assigned_to__email")
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def board_stages():
+    from .selectors import active_stages
+
+    return list(active_stages())
+
+
+def _after(key) -> Q:
+    rank, pk = key
+    return Q(rank__gt=rank) | Q(rank=rank, pk__gt=pk)
+
+
+def _before(key) -> Q:
+    rank, pk = key
+    return Q(rank__lt=rank) | Q(rank=rank, pk__lt=pk)
+
+
+def parse_cursor(value):
+    """"rank.id" of the last card shown -> (rank, id); None when absent or malformed."""
+    try:
+        rank, pk = str(value).split(".")
+        return int(rank), int(pk)
+    except (TypeError, ValueError):
+        return None
+
+
+def column_page(leads, stage, *, after=None, size=PAGE_SIZE):
+    """One page of a column: (cards, cursor of the next page or None). Keyset on (rank, id)."""
+    rows = leads.filter(stage=stage)
+    if after is not None:
+        rows = rows.filter(rank__gte=after[0]).filter(_after(after))
+    cards = list(rows.select_related("assigned_to").only(*CARD_FIELDS).order_by("rank", "pk")[: size + 1])
+    more = len(cards) > size
+    cards = decorate(cards[:size])
+    return cards, (f"{cards[-1].rank}.{cards[-1].pk}" if more else None)
+
+
+def decorate(cards):
+    """Days in the current stage and whether the next follow-up is overdue, for the card template."""
+    now = timezone.now()
+    for card in cards:
+        card.days_in_stage = max(0, (now - (card.stage_changed_at or card.created_at)).days)
+        card.overdue = bool(card.next_follow_up_at and card.next_follow_up_at < now)
+        card.value_display = compact_amount(card.value) if card.value is not None else ""
+    return cards
+
+
+@dataclass
+class Totals:
+    count: int
+    value: Decimal
+    estimated: bool = False
+
+    @property
+    def value_display(self) -> str:
+        return ("≈ " if self.estimated else "") + compact_amount(self.value)
+
+
+def column_totals(leads, stage) -> Totals:
+    """Lead count (exact, from the (stage, rank) or (assigned_to, stage, rank) index) and total deal value:
+    exact up to EXACT_VALUE_MAX cards, above that estimated from an evenly spread sample of rows."""
+    rows = leads.filter(stage=stage)
+    count = rows.count()
+    if count > EXACT_VALUE_MAX:
+        estimate = _estimated_value(rows, count)
+        if estimate is not None:
+            return Totals(count, estimate, estimated=True)
+    value = rows.aggregate(total=Sum("value"))["total"] if count else None
+    return Totals(count, value or Decimal(0))
+
+
+def _estimated_value(rows, count):
+    bounds = Lead.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    low, high = bounds["low"], bounds["high"]
+    if low is None:
+        return None
+    step = (high - low + 1) / SAMPLE_WINDOWS
+    width = max(1, SAMPLE_ROWS // SAMPLE_WINDOWS)
+    if step <= width:
+        return None
+    windows = Q()
+    for n in range(SAMPLE_WINDOWS):
+        start = low + int(n * step)
+        windows |= Q(pk__gte=start, pk__lt=start + width)
+    sample = rows.filter(windows).aggregate(n=Count("pk"), total=Sum("value"))
+    if sample["n"] < 50:
+        return None
+    return (Decimal(sample["total"] or 0) * count / sample["n"]).quantize(Decimal(1))
+
+
+def compact_amount(value) -> str:
+    """12,345 -> "12,345"; 4,50,000 -> "4.5 L"; 2,30,00,000 -> "2.3 Cr" (the Indian units the team uses)."""
+    value = Decimal(value or 0)
+    for size, unit in ((10_000_000, "Cr"), (100_000, "L")):
+        if abs(value) >= size:
+            return f"{(value / size).quantize(Decimal('0.1')).normalize():f} {unit}"
+    return f"{value.quantize(Decimal(1)):,}"
+
+
+# --- rank placement ------------------------------------------------------------------------------------
+
+
+def _key(row):
+    return (row[0], row[1]) if row else None
+
+
+def rank_between(low, high, pk):
+    """A rank r with low < (r, pk) < high in (rank, id) order, or None when there is no room."""
+    low_rank, high_rank = low[0], high[0]
+    if high_rank - low_rank >= 2:
+        return low_rank + (high_rank - low_rank) // 2
+    for rank in (low_rank, high_rank):
+        if low < (rank, pk) < high:
+            return rank
+    return None
+
+
+def place(stage, pk, *, low=None, high=None, position=TOP) -> int:
+    """The rank for lead `pk` in `stage` directly below `low` and/or above `high` ((rank, id) keys of its
+    neighbours as the user saw them), or at the top or bottom of the column when it has no neighbours."""
+    column = Lead.objects.filter(stage=stage).exclude(pk=pk)
+    if low is not None and high is not None and low >= high:
+        high = None  # the client's view was stale: trust the card above
+    if low is None and high is None:
+        if position == BOTTOM:
+            edge = _key(column.order_by("-rank", "-pk").values_list("rank", "pk").first())
+            rank = edge[0] + GAP if edge else 0
+        else:
+            edge = _key(column.order_by("rank", "pk").values_list("rank", "pk").first())
+            rank = edge[0] - GAP if edge else 0
+        return _within_limits(stage, pk, rank, low, high, position)
+    if low is None:
+        low = _key(column.filter(rank__lte=high[0]).filter(_before(high))
+                   .order_by("-rank", "-pk").values_list("rank", "pk").first())
+        if low is None:
+            return _within_limits(stage, pk, high[0] - GAP, low, high, position)
+    elif high is None:
+        high = _key(column.filter(rank__gte=low[0]).filter(_after(low))
+                    .order_by("rank", "pk").values_list("rank", "pk").first())
+        if high is None:
+            return _within_limits(stage, pk, low[0] + GAP, low, high, position)
+    rank = rank_between(low, high, pk)
+    if rank is None:
+        low, high = _make_room(column, low, high)
+        rank = rank_between(low, high, pk)
+    return _within_limits(stage, pk, rank, low, high, position)
+
+
+def _make_room(column, low, high):
+    """Open a gap of GAP between two adjacent keys by shifting the smaller side of the column."""
+    head = column.filter(rank__lte=low[0]).filter(_before(low) | Q(pk=low[1]))
+    tail = column.filter(rank__gte=high[0]).filter(_after(high) | Q(pk=high[1]))
+    if head.values("pk")[:1000].count() <= tail.values("pk")[:1000].count():
+        head.update(rank=F("rank") - GAP)
+        return (low[0] - GAP, low[1]), high
+    tail.update(rank=F("rank") + GAP)
+    return low, (high[0] + GAP, high[1])
+
+
+def _within_limits(stage, pk, rank, low, high, position):
+    if -RANK_LIMIT < rank < RANK_LIMIT:
+        return rank
+    stage_rebalance(stage)
+    fresh = dict(Lead.objects.filter(pk__in=[k[1] for k in (low, high) if k]).values_list("pk", "rank"))
+    low = (fresh[low[1]], low[1]) if low and low[1] in fresh else None
+    high = (fresh[high[1]], high[1]) if high and high[1] in fresh else None
+    return place(stage, pk, low=low, high=high, position=position)
+
+
+def stage_rebalance(stage) -> int:
+    """Renumber a whole column GAP apart in its current order (one UPDATE; slow on huge columns, so only
+    used when ranks near the integer limits). Returns the number of cards renumbered."""
+    table = connection.ops.quote_name(Lead._meta.db_table)  # the model's own table name, not user input
+    with connection.cursor() as cursor:
+        sql = (
+            f"UPDATE {table} SET rank = numbered.n * %s FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY rank, id) "  # noqa: S608
+            f"AS n FROM {table} WHERE stage_id = %s) AS numbered WHERE {table}.id = numbered.id"
+        )
+        cursor.execute(sql, [GAP, stage.pk])
+        return cursor.rowcount
+
+
+# --- moving --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_move(*, by, lead_uuid, stage_id, version, before=None, after=None, position=TOP, note="", value=None):
+    """Move a lead the user may see to `stage_id`, directly below the card `before` and above the card
+    `after` (UUIDs of its neighbours on the user's board; either may be None), through lead_change_status
+    (StatusChange on a stage change, version check). A lost stage keeps `note` as the reason; a won stage
+    takes `value` as the deal value. Raises Http404, InvalidStage or VersionConflict (nothing changes)."""
+    lead = lead_get_for(by, lead_uuid)
+    # Moves into one column are serialised (ranks are read, then written); FOR NO KEY UPDATE does not
+    # block other writers that only reference the stage.
+    stage = Stage.objects.select_for_update(no_key=True).filter(pk=stage_id, is_active=True).first()
+    if stage is None:
+        raise InvalidStage("Choose one of the pipeline's active stages.")
+    wanted = [str(u) for u in (before, after) if u]
+    neighbours = {
+        str(u): (rank, pk)
+        for u, rank, pk in leads_visible_to(by).filter(stage=stage, uuid__in=wanted).exclude(pk=lead.pk)
+        .values_list("uuid", "rank", "pk")
+    }
+    rank = place(stage, lead.pk, low=neighbours.get(str(before)), high=neighbours.get(str(after)),
+                 position=position)
+    extra = {"value": value} if value is not None and stage.kind == StageKind.WON else None
+    return lead_change_status(lead=lead, stage=stage, by=by, note=note.strip(), version=version, rank=rank,
+                              extra_updates=extra)

@@ -1,0 +1,153 @@
+"""The pipeline board's pages: the board (columns load themselves), a column's cards (first page with its
+totals, then keyset pages), and a move (drag and drop or the "Move to…" dialog)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.core.htmx import wants_partial
+
+from . import board
+from .filters import LeadFilter
+from .models import SOURCES, Stage
+from .selectors import leads_visible_to
+from .services import InvalidStage, VersionConflict
+
+FILTER_KEYS = ("q", "source", "counsellor", "follow_up")
+
+
+def board_filter(request, data=None):
+    """The board's filters (search, source, counsellor for managers, follow-up due) over the leads the
+    user may see: (LeadFilter, queryset, the filters as a query string)."""
+    data = request.GET if data is None else data
+    kept = QueryDict(mutable=True)
+    for key in FILTER_KEYS:
+        value = data.get(key, "").strip()
+        if value:
+            kept[key] = value
+    lead_filter = LeadFilter(kept, queryset=leads_visible_to(request.user), request=request)
+    leads = lead_filter.qs
+    applied = {key: value for key, value in kept.items() if key in lead_filter.form.fields}
+    return lead_filter, leads, urlencode(sorted(applied.items()))
+
+
+@require_GET
+@login_required
+def pipeline(request):
+    lead_filter, _, query = board_filter(request)
+    context = {
+        "filter": lead_filter,
+        "form": lead_filter.form,
+        "stages": board.board_stages(),
+        "query": query,
+        "sources": SOURCES,
+    }
+    template = "leads/board.html#board" if wants_partial(request) else "leads/board.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def pipeline_column(request, stage_id):
+    stage = Stage.objects.filter(pk=stage_id, is_active=True).first()
+    if stage is None:
+        raise Http404("No such stage on the pipeline.")
+    _, leads, query = board_filter(request)
+    after = board.parse_cursor(request.GET.get("after"))
+    cards, cursor = board.column_page(leads, stage, after=after)
+    context = {"stage": stage, "cards": cards, "cursor": cursor, "query": query, "first_page": after is None,
+               "stages": board.board_stages()}
+    if after is None:
+        context["totals"] = board.column_totals(leads, stage)
+    if wants_partial(request):
+        return render(request, "leads/_board_cards.html", context)
+    # Without JavaScript: the column on a page of its own, "more" as a plain link.
+    return render(request, "leads/board.html", {**context, "single": stage, "form": None})
+
+
+class MoveForm(forms.Form):
+    lead = forms.UUIDField()
+    stage = forms.IntegerField(min_value=1)
+    version = forms.IntegerField(min_value=1)
+    before = forms.UUIDField(required=False)
+    after = forms.UUIDField(required=False)
+    position = forms.ChoiceField(choices=[(board.TOP, "Top"), (board.BOTTOM, "Bottom")], required=False)
+    note = forms.CharField(required=False, max_length=2000)
+    value = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    filters = forms.CharField(required=False, max_length=2000)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _columns(request, leads, stages, query):
+    return {
+        str(stage.pk): render_to_string(
+            "leads/_board_column_head.html",
+            {"stage": stage, "totals": board.column_totals(leads, stage), "query": query},
+            request=request,
+        )
+        for stage in stages
+    }
+
+
+@require_POST
+@login_required
+def pipeline_move(request):
+    form = MoveForm(request.POST)
+    board_url = reverse("leads:pipeline")
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        message = f"The move was not saved ({problems})."
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=422)
+        messages.error(request, message)
+        return HttpResponseRedirect(board_url)
+    data = form.cleaned_data
+    _, leads, query = board_filter(request, QueryDict(data["filters"]))
+    status, message = 200, ""
+    try:
+        from_stage = (
+            leads_visible_to(request.user).filter(uuid=data["lead"]).values_list("stage_id", flat=True).first()
+        )
+        lead = board.lead_move(
+            by=request.user, lead_uuid=data["lead"], stage_id=data["stage"], version=data["version"],
+            before=data["before"], after=data["after"], position=data["position"] or board.TOP,
+            note=data["note"], value=data["value"],
+        )
+    except VersionConflict as conflict:
+        lead, status = conflict.lead, 409
+        message = "Someone else changed this lead: the board now shows where it really is. Try again if needed."
+    except InvalidStage as error:
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=422)
+        messages.error(request, str(error))
+        return HttpResponseRedirect(board_url)
+    except Http404:
+        if _wants_json(request):
+            return JsonResponse({"error": "That lead was not found. It may have been assigned to someone else."},
+                                status=404)
+        raise
+    if not _wants_json(request):
+        if status == 409:
+            messages.error(request, message)
+        else:
+            messages.success(request, f"Moved {lead} to {lead.stage}.")
+        return HttpResponseRedirect(f"{board_url}?{query}" if query else board_url)
+    stage_ids = {from_stage, lead.stage_id, data["stage"]}
+    stages = [stage for stage in board.board_stages() if stage.pk in stage_ids]
+    board.decorate([lead])
+    card = render_to_string("leads/_board_card.html", {"card": lead}, request=request)
+    body = {"lead": str(lead.uuid), "stage": lead.stage_id, "version": lead.version, "card": card,
+            "columns": _columns(request, leads, stages, query)}
+    if message:
+        body["error"] = message
+    return JsonResponse(body, status=status)
+
