@@ -193,6 +193,20 @@ def import_resume(*, job: ImportJob, by=None) -> ImportJob:
     return job
 
 
+def import_automatic(*, job: ImportJob, progress=None, **options) -> ImportJob:
+    """The command line's path: automatic mapping plus `options`, started and run in this process.
+    A mapping the import cannot start with fails the import with the reason."""
+    if job.status != ImportStatus.MAPPING:
+        return job
+    try:
+        if options:
+            job = import_set_options(job=job, **options)
+        job = import_start(job=job, by=job.created_by, enqueue_job=False)
+    except ImportRefused as problem:
+        return _fail(job, str(problem))
+    return import_run_now(job=job, progress=progress)
+
+
 def import_run_now(*, job: ImportJob, progress=None) -> ImportJob:
     """Run a QUEUED import in this process (the command line); the same code the RQ job runs."""
     from .pipeline import run_import

@@ -13,14 +13,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.accounts.models import User
-from crm.imports.models import ImportStatus, OnDuplicate
-from crm.imports.services import (
-    ImportRefused,
-    import_create_from_file,
-    import_run_now,
-    import_set_options,
-    import_start,
-)
+from crm.imports.models import ImportJob, ImportStatus, OnDuplicate
+from crm.imports.services import import_automatic, import_create_from_file
 
 
 class Command(BaseCommand):
@@ -45,34 +39,23 @@ class Command(BaseCommand):
         with path.open("rb") as handle:
             job = import_create_from_file(by=by, file=File(handle, name=path.name), original_name=path.name,
                                           source_label="cli")
-        if job.status == ImportStatus.MAPPING:
-            try:
-                import_set_options(
-                    job=job, sheet=options["sheet"], on_duplicate=options["on_duplicate"],
-                    distribute=options["distribute"], day_first=not options["month_first"],
-                    defaults={k: v for k, v in {"source": options["source"], "interest": options["interest"]}.items() if v},
-                )
-                job = import_start(job=job, by=by, enqueue_job=False)
-            except ImportRefused as problem:
-                job.status = ImportStatus.FAILED
-                job.message = str(problem)
-                job.save(update_fields=["status", "message"])
-        if job.status == ImportStatus.QUEUED:
-            started = time.monotonic()
-            last = [0.0]
+        started = time.monotonic()
+        last = [0.0]
 
-            def progress(rows):
-                now = time.monotonic()
-                if not options["quiet"] and now - last[0] >= 1:
-                    last[0] = now
-                    total = job.rows_total or 0
-                    job.refresh_from_db(fields=["rows_total"])
-                    rate = rows / max(now - started, 1e-6)
-                    shown = f"{rows:,}/{job.rows_total:,}" if job.rows_total else f"{rows:,}"
-                    self.stderr.write(f"  {shown} rows  {rate:,.0f} rows/s")
-                    del total
+        def progress(rows):
+            now = time.monotonic()
+            if not options["quiet"] and now - last[0] >= 1:
+                last[0] = now
+                total = ImportJob.objects.filter(pk=job.pk).values_list("rows_total", flat=True).first()
+                rate = rows / max(now - started, 1e-6)
+                shown = f"{rows:,}/{total:,}" if total else f"{rows:,}"
+                self.stderr.write(f"  {shown} rows  {rate:,.0f} rows/s")
 
-            job = import_run_now(job=job, progress=progress)
+        defaults = {k: v for k, v in {"source": options["source"], "interest": options["interest"]}.items() if v}
+        job = import_automatic(
+            job=job, progress=progress, sheet=options["sheet"], on_duplicate=options["on_duplicate"],
+            distribute=options["distribute"], day_first=not options["month_first"], defaults=defaults or None,
+        )
         result = {
             "import_id": job.pk, "status": job.status, "rows": job.rows_read, "created": job.created,
             "updated": job.updated, "duplicates": job.duplicates, "merged": job.merged, "errors": job.errors,
