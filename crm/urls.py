@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from crm.accounts import views as account_views
 from crm.core import views as core_views
+from crm.dashboards import views as dashboard_views
 
 admin.site.site_header = "CRM administration"
 # The admin and the job queue sign in through our login page; non-admins are refused there (403).
 admin.site.login = core_views.admin_login
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("crm.accounts.urls")),
     path("", include("crm.leads.urls")),

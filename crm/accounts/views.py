@@ -14,12 +14,6 @@ from .forms import ProfileForm, StyledSetPasswordForm, UserForm
 from .models import User
 
 
-@require_GET
-@login_required
-def home(request):
-    return render(request, "accounts/home.html")
-
-
 @require_POST
 def logout_view(request):
     logout(request)

@@ -1,0 +1,95 @@
+"""The counsellor's home page: my numbers (cached) and my work lists (always live)."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from crm.leads.models import FollowUp, Lead, StatusChange
+
+from .common import Scope, day_start, distribution, outcome_counts, rollup, stage_list, today
+
+WORK_LIST_SIZE = 15
+RECENT_DAYS_WHEN_NEVER_SEEN = 7
+
+
+def my_scope(user) -> Scope:
+    """My own leads: a counsellor's visible leads, or, for a manager opening this page, those assigned to them."""
+    return Scope(user=user, counsellor_id=user.pk if user.is_manager else None)
+
+
+def my_leads(user) -> QuerySet[Lead]:
+    return Lead.objects.filter(assigned_to=user).order_by()
+
+
+def counsellor_numbers(scope: Scope) -> dict:
+    now = timezone.now()
+    stages = stage_list()
+    rows = rollup(scope.leads(), now=now, extra=True)
+    day = today()
+    tomorrow = day_start(day + timedelta(days=1))
+    due_today = scope.leads().filter(next_follow_up_at__gte=day_start(day), next_follow_up_at__lt=tomorrow).count()
+    return {
+        "stages": distribution(rows, stages, scope),
+        "outcomes": outcome_counts(rows, stages, scope),
+        "contacted": sum(r["contacted"] for r in rows),
+        "contacted_url": scope.link(contacted=True),
+        "not_contacted": sum(r["n"] - r["contacted"] for r in rows),
+        "not_contacted_url": scope.link(contacted=False),
+        "overdue": sum(r["overdue"] for r in rows),
+        "overdue_url": scope.link(follow_up="overdue"),
+        "due_today": due_today,
+        "due_today_url": scope.link(follow_up="today"),
+        "new_today": sum(r["new_today"] for r in rows),
+        "new_today_url": scope.link(created_from=day, created_to=day),
+    }
+
+
+def work_list(user, *, limit: int = WORK_LIST_SIZE) -> dict:
+    """My leads whose next follow-up is overdue or due today, most overdue first, with the open follow-up's note.
+    Counts follow the lead list's filters (overdue = due before today); an item is shown late once its time passed."""
+    now = timezone.now()
+    end = day_start(today() + timedelta(days=1))
+    due = my_leads(user).filter(next_follow_up_at__lt=end)
+    leads = list(due.select_related("stage", "company").order_by("next_follow_up_at", "id")[:limit])
+    notes = {}
+    for lead_id, note in (
+        FollowUp.objects.filter(lead_id__in=[lead.pk for lead in leads], done_at__isnull=True)
+        .exclude(note="")
+        .order_by("lead_id", "-due_at")
+        .values_list("lead_id", "note")
+    ):
+        notes.setdefault(lead_id, note)
+    counts = due.aggregate(total=Count("*"), overdue=Count("pk", filter=Q(next_follow_up_at__lt=day_start(today()))))
+    return {
+        "leads": [{"lead": lead, "note": notes.get(lead.pk, ""), "overdue": lead.next_follow_up_at < now}
+                  for lead in leads],
+        "total": counts["total"],
+        "overdue": counts["overdue"],
+        "due_today": counts["total"] - counts["overdue"],
+    }
+
+
+def newly_assigned(user, *, limit: int = 10) -> dict:
+    """Leads assigned to me since I last looked (or in the last 7 days when I never have)."""
+    since = user.assignments_seen_at or timezone.now() - timedelta(days=RECENT_DAYS_WHEN_NEVER_SEEN)
+    leads = my_leads(user).filter(assigned_at__gt=since)
+    return {
+        "since": since,
+        "never_seen": user.assignments_seen_at is None,
+        "count": leads.count(),
+        "leads": list(leads.select_related("stage").order_by("-assigned_at", "-id")[:limit]),
+    }
+
+
+def recent_status_changes(user, *, limit: int = 10) -> list[StatusChange]:
+    """My last status changes, on leads that are still mine."""
+    return list(
+        StatusChange.objects.filter(by=user, lead__assigned_to=user)
+        .select_related("lead", "from_stage", "to_stage")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def recently_updated(user, *, limit: int = 10) -> list[Lead]:
+    return list(my_leads(user).select_related("stage").order_by("-updated_at", "-id")[:limit])
