@@ -146,7 +146,7 @@
       Sortable.create(list, {
         group: "board",
         draggable: ".board-card",
-        filter: ".is-saving, a, button, input, select, textarea",
+        filter: ".is-saving, button, input, select, textarea",
         preventOnFilter: false,
         forceFallback: true,
         fallbackTolerance: 4,
