@@ -25,10 +25,21 @@ class AssignmentBatch(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An undo is a batch of its own that points at the batch it undid.
+    undo_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undo_batch"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "assignment batches"
+
+    def __str__(self):
+        return f"{self.get_method_display()} #{self.pk} ({self.count} leads)"
+
+    @property
+    def can_undo(self) -> bool:
+        return self.undone_at is None and self.method not in (Method.UNDO, Method.MANUAL) and self.count > 0
 
 
 class Assignment(models.Model):
@@ -47,6 +58,10 @@ class Assignment(models.Model):
     batch = models.ForeignKey(
         AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
     )
+    # The lead's version right after this change, and its assigned_at right before it: an undo restores
+    # the previous owner (and assigned_at) only while the lead still has exactly this version.
+    version = models.PositiveIntegerField(null=True, blank=True)
+    previous_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -55,3 +70,15 @@ class Assignment(models.Model):
             models.Index(fields=["to_user", "-at"], name="assignment_to_user"),
             models.Index(fields=["batch", "lead"], name="assignment_batch"),
         ]
+
+
+class StageMove(models.Model):
+    """One lead moved by a bulk stage change: the stage it left and its version right after, for undo."""
+
+    batch = models.ForeignKey(AssignmentBatch, on_delete=models.CASCADE, related_name="stage_moves")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    from_stage = models.ForeignKey("leads.Stage", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "lead"], name="stagemove_batch")]

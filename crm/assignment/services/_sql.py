@@ -1,0 +1,96 @@
+"""Set-based SQL helpers: id-list filters that stay one parameter on PostgreSQL, row locks in pk order,
+and the history insert (INSERT ... SELECT from the lead rows, before they change)."""
+
+from django.db import connection
+from django.db.models import BooleanField, Expression, F
+
+from crm.assignment.models import Assignment
+from crm.leads.models import Lead
+
+SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
+
+
+class IdIn(Expression):
+    """`column IN (ids)`: one array parameter (`= ANY(%s)`) on PostgreSQL, a plain IN list elsewhere."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids, column="pk"):
+        super().__init__()
+        self.ids = list(ids)
+        self.lhs = F(column)
+
+    def get_source_expressions(self):
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs):
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*params, self.ids)
+        if not self.ids:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+
+
+def chunked(ids):
+    """One chunk on PostgreSQL (an array parameter has no size limit), SQLITE_CHUNK-sized ones elsewhere."""
+    ids = list(ids)
+    if not ids:
+        return
+    size = len(ids) if connection.vendor == "postgresql" else SQLITE_CHUNK
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def lock_leads(ids, fields=("pk", "assigned_to_id", "version")) -> list[tuple]:
+    """Lock the leads' rows in pk order (SELECT ... FOR UPDATE on PostgreSQL) and read `fields`.
+
+    Everyone locks in the same order, so two bulk actions on overlapping leads queue up instead of
+    deadlocking. SQLite has no row locks; its write transactions are serialised (BEGIN IMMEDIATE).
+    """
+    rows = []
+    for chunk in chunked(sorted(set(ids))):
+        rows += Lead.objects.filter(IdIn(chunk)).order_by("pk").select_for_update().values_list(*fields)
+    return rows
+
+
+def _ids_sql(column, ids):
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def insert_history(ids, *, to_user_id, by_id, at, method, batch_id) -> int:
+    """One Assignment row per lead in `ids`, read from the lead rows as they are now (the previous owner,
+    the previous assigned_at, the version the change will give): call it right before the UPDATE."""
+    lead_table = connection.ops.quote_name(Lead._meta.db_table)
+    table = connection.ops.quote_name(Assignment._meta.db_table)
+    at_value = connection.ops.adapt_datetimefield_value(at)
+    written = 0
+    for chunk in chunked(ids):
+        where, where_params = _ids_sql("id", chunk)
+        sql = (
+            f"INSERT INTO {table} (lead_id, from_user_id, to_user_id, by_id, at, method, batch_id, version, "  # noqa: S608
+            f"previous_assigned_at) SELECT id, assigned_to_id, %s, %s, %s, %s, %s, version + 1, assigned_at "
+            f"FROM {lead_table} WHERE {where} ORDER BY id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [to_user_id, by_id, at_value, method, batch_id, *where_params])
+            written += cursor.rowcount
+    return written
+
+
+def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
+    """Give the leads to `to_user_id` (None: unassigned), bumping version and updated_at. `assigned_at`
+    defaults to `at` for an owner and None for no owner; pass an expression to restore earlier values."""
+    if assigned_at is None:
+        assigned_at = at if to_user_id is not None else None
+    changed = 0
+    for chunk in chunked(ids):
+        changed += Lead.objects.filter(IdIn(chunk)).update(
+            assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1, updated_at=at
+        )
+    return changed

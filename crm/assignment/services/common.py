@@ -1,0 +1,87 @@
+"""Errors, target checks and summary helpers shared by the assignment services."""
+
+from django.db.models import Count, QuerySet
+
+from crm.accounts.models import Role, User
+from crm.leads.models import Lead, Stage, StageKind
+
+STALE_LISTED = 50  # how many of the leads that changed under the caller a summary names
+
+
+class AssignmentError(Exception):
+    """The action cannot be done as asked (bad target, already undone ...): the message says why."""
+
+
+class OwnerChanged(AssignmentError):
+    """The lead's owner changed since the caller read it; `.lead` is the fresh lead."""
+
+    def __init__(self, lead):
+        owner = str(lead.assigned_to) if lead.assigned_to else "nobody"
+        super().__init__(f"Someone else changed the owner of this lead meanwhile (now: {owner}). Nothing was changed.")
+        self.lead = lead
+
+
+def check_target(user) -> None:
+    if user is None:
+        return
+    if not isinstance(user, User) or user.role != Role.SALES or not user.is_active:
+        raise AssignmentError("Leads can only be assigned to an active sales user (counsellor).")
+
+
+def as_id_list(lead_ids) -> list[int]:
+    if isinstance(lead_ids, QuerySet):
+        lead_ids = lead_ids.order_by().values_list("pk", flat=True)
+    return sorted({int(pk) for pk in lead_ids})
+
+
+def open_stage_ids() -> list[int]:
+    return list(Stage.objects.filter(kind=StageKind.OPEN).values_list("pk", flat=True))
+
+
+def open_workloads(user_ids) -> dict[int, int]:
+    """Open leads (leads in stages of kind "open") each user holds."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    rows = (
+        Lead.objects.filter(assigned_to_id__in=user_ids, stage_id__in=open_stage_ids())
+        .order_by()
+        .values_list("assigned_to_id")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(user_ids, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def split_stale(rows, expected_owners) -> tuple[list, list[int]]:
+    """Rows (pk, owner, ...) whose owner is still what the caller saw, and the pks of those that changed."""
+    if expected_owners is None:
+        return list(rows), []
+    fresh, stale = [], []
+    for row in rows:
+        if row[0] in expected_owners and expected_owners[row[0]] != row[1]:
+            stale.append(row[0])
+        else:
+            fresh.append(row)
+    return fresh, stale
+
+
+def stale_summary(stale_ids) -> dict:
+    """What the caller is told about leads that changed under them: how many, and the first few by name."""
+    listed = (
+        Lead.objects.filter(pk__in=sorted(stale_ids)[:STALE_LISTED])
+        .select_related("assigned_to")
+        .order_by("pk")
+    )
+    return {
+        "count": len(stale_ids),
+        "leads": [
+            {"uuid": str(lead.uuid), "name": str(lead), "owner": str(lead.assigned_to) if lead.assigned_to else None}
+            for lead in listed
+        ],
+    }
+
+
+def user_names(user_ids) -> dict[int, str]:
+    return {user.pk: str(user) for user in User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])}

@@ -1,0 +1,119 @@
+"""Undo of a bulk action: put back what the leads had before, for the leads nobody touched since.
+
+"Touched" means the lead's owner or its version changed after the batch (a status change, an edit, a
+board move, another assignment all bump the version). Those leads are left as they are, and the result
+says how many and why.
+"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from crm.accounts.models import User
+from crm.assignment.models import Assignment, AssignmentBatch, Method, StageMove
+from crm.leads.models import Stage
+from crm.leads.services import leads_bulk_change_status
+
+from ._sql import insert_history, lock_leads, set_owner
+from .common import AssignmentError
+
+REASONS = {
+    "owner_changed": "their owner changed since",
+    "edited": "they were edited since (stage, details or activity)",
+    "owner_inactive": "their previous owner is no longer active",
+    "stage_inactive": "their previous stage is no longer in the pipeline",
+    "missing": "they were deleted",
+}
+
+
+def _summary(batch, restored, skipped) -> dict:
+    return {
+        "undo_of": batch.pk,
+        "requested": batch.count,
+        "changed": restored,
+        "not_undone": sum(skipped.values()),
+        "reasons": [{"key": key, "count": n, "text": REASONS[key]} for key, n in skipped.items() if n],
+        "stale": {"count": 0, "leads": []},
+    }
+
+
+def _undo_owners(batch, by, undo_batch, now) -> tuple[int, dict]:
+    rows = list(
+        Assignment.objects.filter(batch=batch).order_by("lead_id")
+        .values_list("lead_id", "from_user_id", "to_user_id", "version")
+    )
+    current = {pk: (owner, version) for pk, owner, version in lock_leads([row[0] for row in rows])}
+    inactive = set(User.objects.filter(pk__in={row[1] for row in rows if row[1]}, is_active=False).values_list("pk", flat=True))
+    skipped = dict.fromkeys(REASONS, 0)
+    groups = defaultdict(list)
+    for lead_id, from_user, to_user, version in rows:
+        if lead_id not in current:
+            skipped["missing"] += 1
+        elif current[lead_id][0] != to_user:
+            skipped["owner_changed"] += 1
+        elif version is not None and current[lead_id][1] != version:
+            skipped["edited"] += 1
+        elif from_user in inactive:
+            skipped["owner_inactive"] += 1
+        else:
+            groups[from_user].append(lead_id)
+    restored = 0
+    for from_user, ids in groups.items():
+        insert_history(ids, to_user_id=from_user, by_id=by.pk if by else None, at=now, method=Method.UNDO,
+                       batch_id=undo_batch.pk)
+        previous = None
+        if from_user is not None:  # give back the assigned_at the lead had with that owner
+            previous = Subquery(
+                Assignment.objects.filter(batch_id=batch.pk, lead_id=OuterRef("pk"))
+                .order_by().values("previous_assigned_at")[:1]
+            )
+        set_owner(ids, to_user_id=from_user, at=now, assigned_at=previous)
+        restored += len(ids)
+    return restored, skipped
+
+
+def _undo_stages(batch, by) -> tuple[int, dict]:
+    rows = list(StageMove.objects.filter(batch=batch).order_by("lead_id").values_list("lead_id", "from_stage_id", "version"))
+    current = {pk: version for pk, version in lock_leads([row[0] for row in rows], fields=("pk", "version"))}
+    stages = {stage.pk: stage for stage in Stage.objects.all()}
+    skipped = dict.fromkeys(REASONS, 0)
+    groups = defaultdict(list)
+    for lead_id, from_stage, version in rows:
+        if lead_id not in current:
+            skipped["missing"] += 1
+        elif current[lead_id] != version:
+            skipped["edited"] += 1
+        elif not stages[from_stage].is_active:
+            skipped["stage_inactive"] += 1
+        else:
+            groups[from_stage].append(lead_id)
+    note = f"Undo of bulk stage change #{batch.pk}"
+    restored = sum(
+        leads_bulk_change_status(lead_ids=ids, stage=stages[stage_id], by=by, note=note) for stage_id, ids in groups.items()
+    )
+    return restored, skipped
+
+
+@transaction.atomic
+def batch_undo(*, batch, by) -> dict:
+    """Undo `batch`; returns the undo's summary (also kept on the undo's own batch, batch.undo_batch)."""
+    batch = AssignmentBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.undone_at is not None:
+        raise AssignmentError("This action has already been undone.")
+    if batch.method == Method.UNDO:
+        raise AssignmentError("An undo cannot itself be undone; assign the leads again instead.")
+    now = timezone.now()
+    undo_batch = AssignmentBatch.objects.create(by=by, at=now, method=Method.UNDO, undo_of=batch)
+    if batch.method == Method.STAGE:
+        restored, skipped = _undo_stages(batch, by)
+    else:
+        restored, skipped = _undo_owners(batch, by, undo_batch, now)
+    summary = _summary(batch, restored, skipped)
+    undo_batch.count = restored
+    undo_batch.summary = summary
+    undo_batch.save(update_fields=["count", "summary"])
+    batch.undone_at, batch.undone_by = now, by
+    batch.save(update_fields=["undone_at", "undone_by"])
+    return summary
