@@ -65,7 +65,7 @@ _CONTAINS = [
     ("contact no", "phone"), ("contact number", "phone"), ("first name", "first_name"),
     ("last name", "last_name"), ("surname", "last_name"), ("name", "name"), ("course", "interest"),
     ("city", "city"), ("state", "state"), ("country", "country"), ("source", "source"), ("date", "lead_date"),
-    ("remark", "remark"), ("comment", "remark"), ("note", "notes"), ("locality", "area"), ("area", "area"),
+    ("remarks", "remark"), ("remark", "remark"), ("comments", "remark"), ("comment", "remark"), ("notes", "notes"), ("note", "notes"), ("locality", "area"), ("area", "area"),
     ("address", "area"), ("status", "stage"), ("stage", "stage"), ("amount", "value"), ("value", "value"),
 ]
 

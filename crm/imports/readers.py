@@ -270,6 +270,8 @@ def choose_header(job, header_row: int | None = None) -> None:
     if header_row is None or header_row >= len(rows):
         header_row = find_header_row(rows)
     job.header_row = header_row
+    if len(rows) <= HEADER_SCAN_ROWS and all(is_blank(cells) for cells in rows[header_row + 1 :]):
+        raise WholeFileError("The file has a header row but no data rows.")
     header = rows[header_row]
     while header and is_blank([header[-1]]):
         header = header[:-1]
