@@ -19,32 +19,19 @@ streaming writer (xlsx.py): typed number and date cells, inline strings, flat me
 faster than openpyxl's write-only mode (benchmarks/export.py measures both).
 """
 
+import codecs
 import csv
 import io
-import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from .fields import ExportField
+from .formulas import E164, neutralise
 from .xlsx import XlsxSheetWriter
 
-DANGEROUS_FIRST = frozenset("=+-@\t\r")
-E164 = re.compile(r"\+[1-9]\d{6,14}")
-# Characters no XML document may hold (and junk in a CSV too); tab, LF and CR are allowed.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 PROGRESS_EVERY = 2000
-
-
-def neutralise(text: str) -> str:
-    """The text as a spreadsheet should store it: control characters removed, a leading ' before a
-    first character that would start a formula."""
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub("", text)
-    if text and text[0] in DANGEROUS_FIRST:
-        return "'" + text
-    return text
 
 
 def _text(value) -> str:
@@ -90,7 +77,8 @@ def write_csv(
     fileobj, fields: list[ExportField], rows: Iterable[tuple], *, tz: ZoneInfo, progress=None, expected_rows=None
 ) -> int:
     """Write a header and the rows to the binary file `fileobj`; return the number of rows written."""
-    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="", write_through=False)
+    fileobj.write(codecs.BOM_UTF8)  # then plain UTF-8: its encoder is C code, utf-8-sig's is Python
+    text = io.TextIOWrapper(fileobj, encoding="utf-8", newline="", write_through=False)
     writer = csv.writer(text)
     writer.writerow([field.label for field in fields])
     converters = csv_converters(fields, tz)
@@ -116,7 +104,7 @@ def write_xlsx(
     fileobj, fields: list[ExportField], rows: Iterable[tuple], *, tz: ZoneInfo, progress=None, expected_rows=None
 ) -> int:
     """Write one sheet "Leads": a bold, frozen header row and one typed row per lead."""
-    sheet = XlsxSheetWriter(fileobj, fields, tz=tz, neutralise=neutralise, phone_pattern=E164)
+    sheet = XlsxSheetWriter(fileobj, fields, tz=tz, phone_pattern=E164)
     count = sheet.write(rows, progress=progress, progress_every=PROGRESS_EVERY, expected_rows=expected_rows)
     sheet.close()
     return count

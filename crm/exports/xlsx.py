@@ -11,10 +11,13 @@ dates and date-times as serial numbers with a date format (date-times in the use
 Excel has no time zones).
 """
 
+import re
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
+
+from .formulas import DANGEROUS_FIRST, neutralise
 
 MAX_CELL_CHARS = 32_767
 EXCEL_EPOCH = date(1899, 12, 30).toordinal()
@@ -69,6 +72,8 @@ STYLES = (
     "</styleSheet>"
 )
 _ENTITIES = {"\r": "&#13;"}  # a bare CR would be read back as LF
+# A value needing more than the first-character check: XML markup, CR, or characters XML forbids.
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def column_letter(index: int) -> str:
@@ -88,10 +93,9 @@ def _inline(text: str, ref: str, style: str = "") -> str:
 
 
 class XlsxSheetWriter:
-    def __init__(self, fileobj, fields, *, tz, neutralise, phone_pattern, compresslevel=1):
+    def __init__(self, fileobj, fields, *, tz, phone_pattern, compresslevel=1):
         self.fields = fields
         self.tz = tz
-        self.neutralise = neutralise
         self.phone_pattern = phone_pattern
         self.zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
         for name, text in [
@@ -107,12 +111,23 @@ class XlsxSheetWriter:
 
     # One function per column kind: (value, ref) -> the cell's XML ("" for an empty cell).
     def _cell_function(self, kind):
-        neutralise, tz, phone = self.neutralise, self.tz, self.phone_pattern
+        tz, phone = self.tz, self.phone_pattern
 
         def text(value, ref):
-            if value is None or value == "":
+            if value is None:
                 return ""
-            return _inline(neutralise(value if type(value) is str else str(value)), ref)
+            if type(value) is not str:
+                value = str(value)
+            if not value:
+                return ""
+            if _SPECIAL.search(value):  # rare: the slow, complete path
+                value = escape(neutralise(value)[:MAX_CELL_CHARS], _ENTITIES)
+            else:
+                if value[0] in DANGEROUS_FIRST:
+                    value = "'" + value
+                if len(value) > MAX_CELL_CHARS:
+                    value = value[:MAX_CELL_CHARS]
+            return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
 
         def phone_text(value, ref):
             if type(value) is str and phone.fullmatch(value):

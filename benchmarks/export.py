@@ -1,0 +1,161 @@
+"""`python -m benchmarks export [--rows N]`: N leads (200,000 by default) to CSV and to XLSX, in rows/s.
+
+Scenarios (each on the same N leads of the 1,000,000, newest first, read as the manager):
+- fetch: the row stream alone (`values_list(...).iterator(chunk_size=...)`, one query with joins).
+- csv / xlsx: the stream written by crm.exports.writers to a temporary file, as the export job does
+  (escaping, time zone conversion, typed cells). Peers in the same run: for CSV a raw PostgreSQL
+  `COPY (SELECT ...) TO STDOUT WITH CSV` of the same columns (the physical limit: no escaping, no time
+  zones); for XLSX openpyxl's write-only mode fed the same converted values (its fastest documented mode).
+- csv_all_fields / xlsx_all_fields: every exportable field (37 columns: company join, last-note subquery).
+- end_to_end: `services.export_run` on a filtered list (a stage), file saved through default_storage;
+  the export row and its file are deleted afterwards, so the data set is left as it was.
+The data set is only read, except end_to_end's own ExportJob row, which is removed.
+"""
+
+import argparse
+import resource
+import tempfile
+import time
+
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from crm.exports import fields as export_fields
+from crm.exports import selectors, services, writers
+from crm.exports.models import ExportJob
+from crm.leads.selectors import leads_visible_to
+
+from .common import bench_users, describe_environment, emit, ensure_dataset
+
+NAME = "export"
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks export")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument("--no-peers", action="store_true", help="skip COPY and openpyxl")
+    parser.add_argument("--no-end-to-end", action="store_true")
+    args = parser.parse_args(argv)
+
+    ensure_dataset()
+    describe_environment(NAME)
+    manager = bench_users()["manager"]
+    tz = selectors.user_time_zone(manager)
+    queryset = leads_visible_to(manager).order_by("-updated_at", "-id")[: args.rows]
+    default_fields = export_fields.fields_for(export_fields.DEFAULT_KEYS)
+
+    def rows(fields):
+        return selectors.export_rows(queryset, fields, chunk_size=args.chunk_size)
+
+    n, seconds = timed(lambda: sum(1 for _ in rows(default_fields)))
+    emit(NAME, "fetch", n / seconds, "rows/s", rows=n, seconds=seconds, columns=len(default_fields))
+
+    for fmt in ("csv", "xlsx"):
+        n, seconds, size = write(writers.WRITERS[fmt], default_fields, rows(default_fields), tz)
+        extra = {}
+        if not args.no_peers:
+            peer = copy_csv if fmt == "csv" else openpyxl_write_only
+            peer_name = "postgresql COPY (no escaping)" if fmt == "csv" else "openpyxl write_only"
+            peer_n, peer_seconds, peer_size = peer(queryset, default_fields, rows, tz)
+            extra = {
+                "peer": peer_name,
+                "peer_value": peer_n / peer_seconds,
+                "ratio": (n / seconds) / (peer_n / peer_seconds),
+            }
+            extra["peer_bytes"] = peer_size
+        emit(
+            NAME, fmt, n / seconds, "rows/s", rows=n, seconds=seconds, bytes=size, columns=len(default_fields), **extra
+        )
+
+    all_fields = export_fields.FIELDS
+    for fmt in ("csv", "xlsx"):
+        n, seconds, size = write(writers.WRITERS[fmt], all_fields, rows(all_fields), tz)
+        emit(
+            NAME,
+            f"{fmt}_all_fields",
+            n / seconds,
+            "rows/s",
+            rows=n,
+            seconds=seconds,
+            bytes=size,
+            columns=len(all_fields),
+        )
+
+    if not args.no_end_to_end:
+        end_to_end(manager)
+    emit(NAME, "peak_memory", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def write(writer, fields, stream, tz):
+    with tempfile.TemporaryFile() as scratch:
+        n, seconds = timed(lambda: writer(scratch, fields, stream, tz=tz, expected_rows=None))
+        return n, seconds, scratch.tell()
+
+
+def copy_csv(queryset, fields, rows, tz):
+    """The same columns straight out of PostgreSQL with COPY: the physical limit of a CSV export."""
+    if connection.vendor != "postgresql":
+        return 0, 1.0, 0
+    sql, params = queryset.values_list(*[field.lookup for field in fields]).query.sql_with_params()
+    with tempfile.TemporaryFile() as scratch, connection.cursor() as cursor:
+        started = time.perf_counter()
+        query = cursor.cursor.mogrify(sql, params)
+        n = 0
+        with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+            for block in copy:
+                scratch.write(block)
+                n += bytes(block).count(b"\n")
+        return n - 1, time.perf_counter() - started, scratch.tell()
+
+
+def openpyxl_write_only(queryset, fields, rows, tz):
+    """openpyxl's write-only mode fed the same values, converted the same way (escaped text, local
+    naive date-times): what a typical Django XLSX export does at its fastest."""
+    from openpyxl import Workbook
+
+    def convert(value):
+        if isinstance(value, str):
+            return writers.neutralise(value)
+        if hasattr(value, "tzinfo") and value.tzinfo is not None:
+            return value.astimezone(tz).replace(tzinfo=None)
+        return value
+
+    with tempfile.TemporaryFile() as scratch:
+        started = time.perf_counter()
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Leads")
+        sheet.append([field.label for field in fields])
+        n = 0
+        for row in rows(fields):
+            sheet.append([convert(value) for value in row])
+            n += 1
+        book.save(scratch)
+        return n, time.perf_counter() - started, scratch.tell()
+
+
+def end_to_end(manager):
+    """The export job's own path on a filtered list: count, query, write, save to storage."""
+    from crm.leads.models import Stage
+
+    stage = Stage.objects.filter(is_active=True).order_by("position").first()
+    query = f"stage={stage.pk}"
+    rows = selectors.export_leads(manager, filter_query=query).count()
+    export = ExportJob.objects.create(
+        user=manager, format="xlsx", fields=export_fields.DEFAULT_KEYS, query=query, row_count=rows
+    )
+    try:
+        for fmt in ("csv", "xlsx"):
+            ExportJob.objects.filter(pk=export.pk).update(status="queued", format=fmt, file="")
+            done, seconds = timed(lambda: services.export_run(export_id=export.pk))
+            emit(NAME, f"end_to_end_{fmt}", done.rows_written / seconds, "rows/s", rows=done.rows_written,
+                 seconds=seconds, filter=query)  # fmt: skip
+            default_storage.delete(done.file)
+    finally:
+        ExportJob.objects.filter(pk=export.pk).delete()
