@@ -107,8 +107,9 @@ class LeadPage:
         return MAX_OFFSET // self.per_page
 
 
-def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     """(count, exact): counts at most cap + 1 rows, so a huge set costs no more than a small one."""
+    cap = COUNT_CAP if cap is None else cap
     n = queryset.order_by()[: cap + 1].count()
     return (n, True) if n <= cap else (cap, False)
 
@@ -135,7 +136,7 @@ def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAG
     if offset > MAX_OFFSET:
         return LeadPage([], page, per_page, has_next=False, total=total, total_exact=exact, too_deep=True)
     ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[offset : offset + per_page + 1])
-    has_next = len(ids) > per_page and offset + per_page < MAX_OFFSET
+    has_next = len(ids) > per_page and offset + per_page <= MAX_OFFSET
     ids = ids[:per_page]
     rows = {lead.pk: lead for lead in Lead.objects.filter(pk__in=ids).select_related("stage", "assigned_to")}
     leads = [rows[pk] for pk in ids if pk in rows]

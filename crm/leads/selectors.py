@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -21,7 +22,7 @@ def lead_get_for(user, uuid) -> Lead:
     """The lead if the user may see it; 404 otherwise (never 403: do not reveal that it exists)."""
     try:
         return leads_visible_to(user).select_related("stage", "assigned_to", "company").get(uuid=uuid)
-    except (Lead.DoesNotExist, ValueError):
+    except (Lead.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such lead.") from None
 
 
@@ -115,7 +116,7 @@ def follow_up_get_for(user, pk) -> FollowUp:
     """An open or done follow-up on a lead the user may see; 404 otherwise."""
     try:
         return FollowUp.objects.select_related("lead").get(pk=pk, lead__in=leads_visible_to(user))
-    except (FollowUp.DoesNotExist, ValueError):
+    except (FollowUp.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such follow-up.") from None
 
 

@@ -13,6 +13,14 @@ from ..selectors import lead_get_for, lead_timeline
 from ..services import DuplicateLead, InvalidStage, VersionConflict
 
 
+def header_text(text: str) -> str:
+    """HTTP headers carry ASCII: typographic quotes and dashes become plain ones (for X-Error-Message toasts)."""
+    for fancy, plain in (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'"), ("\u2013", "-"),
+                         ("\u2014", "-"), ("\u2026", "...")):
+        text = text.replace(fancy, plain)
+    return text.encode("ascii", "replace").decode("ascii")
+
+
 def _on_lead_page(request, lead) -> bool:
     """Is this htmx request made from the lead's own page (so its timeline and follow-ups are there to update)?"""
     current = request.htmx.current_url_abs_path if request.htmx else None
@@ -74,7 +82,7 @@ def lead_create(request):
 def lead_edit(request, uuid):
     lead = lead_get_for(request.user, uuid)
     form = LeadForm(request.POST or None, instance=lead, user=request.user)
-    status = 200
+    status, conflict = 200, False
     if request.method == "POST":
         status = 422
         if form.is_valid():
@@ -84,16 +92,15 @@ def lead_edit(request, uuid):
                     company_name=form.cleaned_data["company_name"], version=form.cleaned_data.get("version"),
                 )
             except VersionConflict as exc:
-                status = 409
+                status, conflict = 409, True
                 form = LeadForm(instance=exc.lead, user=request.user)
-                form.add_error(None, "Someone else changed this lead while you were editing. The form now shows "
-                                     "their version: make your changes again.")
             except DuplicateLead as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "The lead is saved.")
                 return redirect(lead)
-    return render(request, "leads/lead_form.html", {"form": form, "lead": lead, "sources": SOURCES}, status=status)
+    context = {"form": form, "lead": lead, "sources": SOURCES, "conflict": conflict}
+    return render(request, "leads/lead_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -154,7 +161,7 @@ def _outcome_answer(request, lead, form, *, status, error="", conflict=False, sa
         context.update(timeline=lead_timeline(lead), follow_ups=_open_follow_ups(lead))
     response = render(request, "leads/_outcome_response.html", context, status=status)
     if error:
-        response["X-Error-Message"] = error
+        response["X-Error-Message"] = header_text(error)
     return response
 
 

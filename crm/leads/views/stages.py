@@ -9,6 +9,7 @@ from crm.core.roles import admin_required
 from .. import stages as stage_services
 from ..forms import StageForm
 from ..models import Stage
+from .detail import header_text
 
 
 def _table(request, *, form=None, edit_form=None, status=200, error=""):
@@ -22,7 +23,7 @@ def _table(request, *, form=None, edit_form=None, status=200, error=""):
     template = "leads/stage_list.html#stage-table" if request.htmx else "leads/stage_list.html"
     response = render(request, template, context, status=status)
     if error and request.htmx:
-        response["X-Error-Message"] = error
+        response["X-Error-Message"] = header_text(error)
     return response
 
 
