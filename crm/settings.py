@@ -196,9 +196,13 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2_000_000)
 EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000)
 
-# E-mail: console by default; SMTP (or any backend) from the EMAIL_* variables. Django 6.1's MAILERS
-# replaces the deprecated EMAIL_* settings; the SMTP options only apply to the SMTP backend.
-_email_backend = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: the console while DEBUG is on, SMTP when it is off (check --deploy refuses the console there: set-password
+# links would go nowhere); EMAIL_BACKEND picks any other. Django 6.1's MAILERS replaces the deprecated EMAIL_*
+# settings; the SMTP options only apply to the SMTP backend.
+_email_backend = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 _smtp_options = {
     "host": env("EMAIL_HOST", "localhost"),
     "port": env_int("EMAIL_PORT", 25),
