@@ -19,6 +19,9 @@ from .models import Lead
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 DEFAULT_PER_PAGE = 25
 COUNT_CAP = 10_000
+# Text search results are rechecked row by row in the table (trigram matches are candidates), so they are
+# counted less far: "more than 1,000" is all a search box needs to say.
+SEARCH_COUNT_CAP = 1_000
 MAX_OFFSET = 250_000
 
 # sort key -> ordering (ascending). A leading "-" on the key reverses every term.
@@ -110,7 +113,7 @@ class LeadPage:
 def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     """(count, exact): counts at most cap + 1 rows, so a huge set costs no more than a small one."""
     cap = COUNT_CAP if cap is None else cap
-    n = queryset.order_by()[: cap + 1].count()
+    n = queryset.order_by().values("pk")[: cap + 1].count()  # primary keys only: an index-only scan can count
     return (n, True) if n <= cap else (cap, False)
 
 
@@ -124,10 +127,11 @@ def estimated_table_rows() -> int | None:
     return int(row[0]) if row and row[0] and row[0] > 0 else None
 
 
-def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAGE, unfiltered: bool = False) -> LeadPage:
+def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAGE, unfiltered: bool = False,
+              count_cap: int | None = None) -> LeadPage:
     """One page of the (already filtered, permission-checked) queryset in the given sort."""
     ordering = ordering_for(sort)
-    total, exact = capped_count(queryset)
+    total, exact = capped_count(queryset, count_cap)
     if not exact and unfiltered:
         estimate = estimated_table_rows()
         if estimate and estimate > total:

@@ -4,8 +4,9 @@ from django.views.decorators.http import require_GET
 
 from crm.core.htmx import page_or_partial
 
-from ..filters import LeadFilter, suggestions
-from ..listing import PER_PAGE_CHOICES, clean_page, clean_per_page, clean_sort, lead_page
+from ..filters import FOLLOW_UP_CHOICES, LeadFilter, counsellor_choices, suggestions
+from ..listing import PER_PAGE_CHOICES, SEARCH_COUNT_CAP, clean_page, clean_per_page, clean_sort, lead_page
+from ..models import Stage
 from ..selectors import leads_visible_to
 from ..tables import LeadTable
 
@@ -23,6 +24,7 @@ def lead_list(request):
         page=clean_page(request.GET.get("page")),
         per_page=per_page,
         unfiltered=not lead_filter.is_filtered,
+        count_cap=SEARCH_COUNT_CAP if request.GET.get("q", "").strip() else None,
     )
     filter_query = request.GET.copy()
     filter_query.pop("page", None)
@@ -40,8 +42,28 @@ def lead_list(request):
     }
     template = page_or_partial(request, "leads/lead_list.html", "lead-table")
     if template == "leads/lead_list.html":
-        context["suggestions"] = suggestions()
+        context.update(_filter_form_context(request, lead_filter))
     return render(request, template, context)
+
+
+MORE_FILTERS = ("source", "interest", "city", "state", "country", "lead_date_after", "lead_date_before",
+                "created_after", "created_before", "industry", "employees_min", "employees_max", "revenue_min",
+                "revenue_max", "technologies")
+
+
+def _filter_form_context(request, lead_filter) -> dict:
+    """What the (hand-written) filter form needs; the values themselves come from request.GET."""
+    selected = set(request.GET.getlist("stage"))
+    stages = list(Stage.objects.order_by("-is_active", "position", "id"))
+    for stage in stages:
+        stage.selected = str(stage.pk) in selected
+    return {
+        "suggestions": suggestions(),
+        "filter_stages": stages,
+        "counsellor_choices": counsellor_choices() if "counsellor" in lead_filter.filters else [],
+        "follow_up_choices": FOLLOW_UP_CHOICES,
+        "more_filters_open": any(request.GET.get(name, "").strip() for name in MORE_FILTERS),
+    }
 
 
 def _counsellors(user):
