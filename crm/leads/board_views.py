@@ -4,7 +4,7 @@ totals, then keyset pages), and a move (drag and drop or the "Move to…" dialog
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -61,14 +61,16 @@ def pipeline_column(request, stage_id):
     _, leads, query = board_filter(request)
     after = board.parse_cursor(request.GET.get("after"))
     cards, cursor = board.column_page(leads, stage, after=after)
-    context = {"stage": stage, "cards": cards, "cursor": cursor, "query": query, "first_page": after is None,
-               "stages": board.board_stages()}
+    context = {"stage": stage, "cards": cards, "cursor": cursor, "query": query, "first_page": after is None}
     if after is None:
         context["totals"] = board.column_totals(leads, stage)
     if wants_partial(request):
-        return render(request, "leads/_board_cards.html", context)
+        # The fragment needs nothing from the request: rendering it without one skips the context
+        # processors (navigation badges) that only the full page shows.
+        return HttpResponse(render_to_string("leads/_board_cards.html", context))
     # Without JavaScript: the column on a page of its own, "more" as a plain link.
-    return render(request, "leads/board.html", {**context, "single": stage, "form": None})
+    context.update(single=stage, form=None, stages=board.board_stages())
+    return render(request, "leads/board.html", context)
 
 
 class MoveForm(forms.Form):
@@ -87,12 +89,10 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _columns(request, leads, stages, query):
+def _columns(leads, stages):
     return {
         str(stage.pk): render_to_string(
-            "leads/_board_column_head.html",
-            {"stage": stage, "totals": board.column_totals(leads, stage), "query": query},
-            request=request,
+            "leads/_board_column_head.html", {"stage": stage, "totals": board.column_totals(leads, stage)}
         )
         for stage in stages
     }
@@ -144,9 +144,9 @@ def pipeline_move(request):
     stage_ids = {from_stage, lead.stage_id, data["stage"]}
     stages = [stage for stage in board.board_stages() if stage.pk in stage_ids]
     board.decorate([lead])
-    card = render_to_string("leads/_board_card.html", {"card": lead}, request=request)
+    card = render_to_string("leads/_board_card.html", {"card": lead})
     body = {"lead": str(lead.uuid), "stage": lead.stage_id, "version": lead.version, "card": card,
-            "columns": _columns(request, leads, stages, query)}
+            "columns": _columns(leads, stages)}
     if message:
         body["error"] = message
     return JsonResponse(body, status=status)

@@ -153,3 +153,23 @@ def test_a_conflicting_move_puts_the_card_back_with_a_message(board_page):
     assert names(page, new) == ["Stays New"]
     assert names(page, interested) == ["Clash Chandran"]
     assert Lead.objects.get(pk=x.pk).stage == interested and not StatusChange.objects.exists()
+
+
+def test_a_network_error_puts_the_card_back(board_page):
+    page = board_page
+    new, valid = stage_named("New"), stage_named("Valid")
+    x = LeadFactory(name="Offline Omana", stage=new, rank=GAP)
+    target = LeadFactory(name="Valid One", stage=valid)
+    page.open_board()
+    page.route("**/pipeline/move/", lambda route: route.abort("internetdisconnected"))
+    box, goal = card(page, x).bounding_box(), card(page, target).bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 12, box["y"] + box["height"] - 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20, steps=4)
+    page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + goal["height"] * 0.25, steps=25)
+    page.mouse.up()
+    expect(page.locator(".toast")).to_contain_text("could not be reached")
+    expect(page.locator(f"#cards-{new.pk} .board-card")).to_have_count(1)
+    assert names(page, valid) == ["Valid One"]
+    assert names(page, new) == ["Offline Omana"]
+    assert Lead.objects.get(pk=x.pk).stage == new

@@ -277,20 +277,33 @@ def test_column_totals_count_and_sum_exactly_for_small_columns(manager):
     assert board.column_totals(leads_visible_to(manager), stage_named("Admission")).count == 0
 
 
-def test_big_columns_estimate_the_value_from_a_sample(manager, settings, monkeypatch):
-    """Above EXACT_VALUE_MAX cards the total value is estimated from evenly spread id ranges; with every
-    lead worth the same the estimate is exact, and the header says it is an estimate."""
+def test_big_columns_estimate_the_value_from_a_sample(manager, monkeypatch):
+    """Above EXACT_VALUE_MAX cards the total value is estimated from runs of cards spread over the column
+    (by rank); with every card worth the same the estimate is exact, and the header says it is an estimate.
+    Cards of other columns (worth more) do not count."""
     monkeypatch.setattr(board, "EXACT_VALUE_MAX", 100)
-    monkeypatch.setattr(board, "SAMPLE_ROWS", 200)
-    monkeypatch.setattr(board, "SAMPLE_WINDOWS", 10)
-    valid = stage_named("Valid")
+    monkeypatch.setattr(board, "SAMPLE_WINDOWS", 5)
+    monkeypatch.setattr(board, "SAMPLE_RUN", 20)
+    valid, new = stage_named("Valid"), stage_named("New")
     Lead.objects.bulk_create(
-        [Lead(name=f"B{i}", phone=f"+9197{i:08d}", stage=valid, value=Decimal(1000)) for i in range(1500)]
+        [Lead(name=f"B{i}", phone=f"+9197{i:08d}", stage=valid if i % 2 else new, rank=i,
+              value=Decimal(1000 if i % 2 else 7)) for i in range(3000)]
     )
     totals = board.column_totals(leads_visible_to(manager), valid)
     assert totals.count == 1500
     assert totals.estimated and totals.value == Decimal(1_500_000)
     assert totals.value_display == "≈ 15 L"
+
+
+def test_a_sample_too_small_to_trust_falls_back_to_the_exact_sum(manager, monkeypatch):
+    """All cards on one rank: every run starts at the same card, so the sample is tiny: sum exactly."""
+    monkeypatch.setattr(board, "EXACT_VALUE_MAX", 10)
+    valid = stage_named("Valid")
+    Lead.objects.bulk_create(
+        [Lead(name=f"T{i}", phone=f"+9196{i:08d}", stage=valid, rank=0, value=Decimal(i)) for i in range(40)]
+    )
+    totals = board.column_totals(leads_visible_to(manager), valid)
+    assert (totals.count, totals.value, totals.estimated) == (40, Decimal(sum(range(40))), False)
 
 
 @pytest.mark.parametrize(
