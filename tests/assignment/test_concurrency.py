@@ -1,0 +1,146 @@
+"""Two managers acting on overlapping leads at the same moment (PostgreSQL: real row locks, real threads).
+
+The main thread holds a row lock on one lead that both bulk actions need, waits until both are blocked on
+it, then lets go: both run into each other for real, whatever the scheduling."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from crm.assignment.models import Assignment, AssignmentBatch
+from crm.assignment.services import leads_assign, leads_assign_next, leads_distribute
+from crm.leads.models import Lead
+from tests.factories import LeadFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the pipeline's stages
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+def run_together(*jobs, hold_pk):
+    """Run the jobs in threads while this thread holds the row lock of lead `hold_pk`; release it once
+    every job is waiting for a lock. Returns the jobs' results (or raises the first error)."""
+    results, errors = [None] * len(jobs), []
+
+    def worker(index, job):
+        try:
+            results[index] = job()
+        except Exception as exc:  # noqa: BLE001 - reported to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Lead.objects.select_for_update().get(pk=hold_pk)
+        threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is cached per transaction otherwise
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] >= len(jobs):
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the bulk actions never waited for the lock ({errors!r})")
+    for thread in threads:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def history_is_complete(leads):
+    """Each lead's Assignment rows form an unbroken chain from nobody to its current owner."""
+    owners = dict(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("pk", "assigned_to_id"))
+    for lead in leads:
+        chain = list(Assignment.objects.filter(lead=lead).order_by("id").values_list("from_user_id", "to_user_id"))
+        previous = None
+        for from_user, to_user in chain:
+            assert from_user == previous, (lead.pk, chain)
+            previous = to_user
+        assert previous == owners[lead.pk], (lead.pk, chain, owners[lead.pk])
+
+
+@pytest.fixture
+def people():
+    return {
+        "m1": UserFactory(role="manager", email="m1@example.com"),
+        "m2": UserFactory(role="manager", email="m2@example.com"),
+        "a": UserFactory(role="sales", email="a@example.com"),
+        "b": UserFactory(role="sales", email="b@example.com"),
+        "c": UserFactory(role="sales", email="c@example.com"),
+    }
+
+
+def test_overlapping_bulk_actions_from_stale_previews_skip_and_name_what_changed(people):
+    leads = sorted(LeadFactory.create_batch(60), key=lambda lead: lead.pk)
+    first, second = [lead.pk for lead in leads[:40]], [lead.pk for lead in leads[20:]]
+    seen_first, seen_second = dict.fromkeys(first), dict.fromkeys(second)  # both previews saw them unassigned
+
+    batches = run_together(
+        lambda: leads_assign(lead_ids=first, to_user=people["a"], by=people["m1"], expected_owners=seen_first),
+        lambda: leads_distribute(lead_ids=second, by=people["m2"], counsellors=[people["b"], people["c"]],
+                                 expected_owners=seen_second),
+        hold_pk=leads[20].pk,
+    )
+
+    later, earlier = sorted(batches, key=lambda batch: batch.summary["stale"]["count"], reverse=True)
+    overlap = {lead.pk for lead in leads[20:40]}
+    assert earlier.summary["stale"]["count"] == 0 and earlier.count == 40
+    assert later.summary["stale"]["count"] == 20 and later.count == 20
+    assert {lead["uuid"] for lead in later.summary["stale"]["leads"]} == {str(lead.uuid) for lead in leads[20:40]}
+    # every overlapping lead was changed exactly once, by whoever came first
+    assert Assignment.objects.filter(lead_id__in=overlap).count() == 20
+    assert Assignment.objects.count() == 60
+    assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], assigned_to__isnull=True).count() == 0
+    history_is_complete(leads)
+
+
+def test_overlapping_bulk_actions_without_previews_end_consistent(people):
+    leads = sorted(LeadFactory.create_batch(50), key=lambda lead: lead.pk)
+    first, second = [lead.pk for lead in leads[:30]], [lead.pk for lead in leads[10:]]
+
+    run_together(
+        lambda: leads_assign(lead_ids=first, to_user=people["a"], by=people["m1"]),
+        lambda: leads_distribute(lead_ids=second, by=people["m2"], counsellors=[people["b"], people["c"]]),
+        lambda: leads_assign(lead_ids=list(reversed(second)), to_user=people["c"], by=people["m1"]),
+        hold_pk=leads[10].pk,
+    )
+
+    assert AssignmentBatch.objects.count() == 3
+    history_is_complete(leads)
+
+
+def test_two_managers_taking_the_next_n_get_different_leads(people):
+    """Manager 1's "next 30" is still in flight (rows locked, not committed) while manager 2 asks for the
+    next 30: manager 2 gets the 20 others at once instead of waiting or taking the same leads."""
+    leads = LeadFactory.create_batch(50)
+    second = {}
+
+    def other_manager():
+        try:
+            second["batch"] = leads_assign_next(to_user=people["b"], n=30, by=people["m2"])
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = leads_assign_next(to_user=people["a"], n=30, by=people["m1"])
+        thread = threading.Thread(target=other_manager)
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "manager 2 waited for manager 1's leads instead of skipping them"
+
+    assert (first.count, second["batch"].count) == (30, 20)
+    assert Assignment.objects.count() == 50 and Assignment.objects.values("lead").distinct().count() == 50
+    assert not Lead.objects.filter(assigned_to__isnull=True).exists()
+    history_is_complete(leads)
