@@ -90,7 +90,7 @@ def decorate(cards):
 @dataclass
 class Totals:
     count: int
-    value: Decimal
+    value: Decimal | None
     estimated: bool = False
 
     @property
@@ -98,13 +98,16 @@ class Totals:
         return ("≈ " if self.estimated else "") + compact_amount(self.value)
 
 
-def column_totals(leads, stage) -> Totals:
+def column_totals(leads, stage, *, estimate=True) -> Totals:
     """Lead count (exact, from the (stage, rank) or (assigned_to, stage, rank) index) and total deal value:
     exact up to EXACT_VALUE_MAX cards; above that estimated from a sample (the deal value is in no index, so
-    an exact sum reads every card of the column from the table, ~10 µs a card)."""
+    an exact sum reads every card of the column from the table, ~10 µs a card). With estimate=False a big
+    column's value is left out (value None): one card more or less does not change an estimate."""
     rows = leads.filter(stage=stage)
     count = rows.count()
     if count > EXACT_VALUE_MAX:
+        if not estimate:
+            return Totals(count, None, estimated=True)
         estimate = _estimated_value(rows, count)
         if estimate is not None:
             return Totals(count, estimate, estimated=True)
@@ -230,8 +233,10 @@ def lead_move(*, by, lead_uuid, stage_id, version, before=None, after=None, posi
     """Move a lead the user may see to `stage_id`, directly below the card `before` and above the card
     `after` (UUIDs of its neighbours on the user's board; either may be None), through lead_change_status
     (StatusChange on a stage change, version check). A lost stage keeps `note` as the reason; a won stage
-    takes `value` as the deal value. Raises Http404, InvalidStage or VersionConflict (nothing changes)."""
+    takes `value` as the deal value. Returns the fresh lead (with `previous_stage_id`); raises Http404,
+    InvalidStage or VersionConflict (nothing changes)."""
     lead = lead_get_for(by, lead_uuid)
+    previous_stage_id = lead.stage_id
     # Moves into one column are serialised (ranks are read, then written); FOR NO KEY UPDATE does not
     # block other writers that only reference the stage.
     stage = Stage.objects.select_for_update(no_key=True).filter(pk=stage_id, is_active=True).first()
@@ -246,5 +251,7 @@ def lead_move(*, by, lead_uuid, stage_id, version, before=None, after=None, posi
     rank = place(stage, lead.pk, low=neighbours.get(str(before)), high=neighbours.get(str(after)),
                  position=position)
     extra = {"value": value} if value is not None and stage.kind == StageKind.WON else None
-    return lead_change_status(lead=lead, stage=stage, by=by, note=note.strip(), version=version, rank=rank,
-                              extra_updates=extra)
+    moved = lead_change_status(lead=lead, stage=stage, by=by, note=note.strip(), version=version, rank=rank,
+                               extra_updates=extra)
+    moved.previous_stage_id = previous_stage_id
+    return moved

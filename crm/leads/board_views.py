@@ -89,13 +89,16 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _columns(leads, stages):
-    return {
-        str(stage.pk): render_to_string(
-            "leads/_board_column_head.html", {"stage": stage, "totals": board.column_totals(leads, stage)}
-        )
-        for stage in stages
-    }
+def _columns(leads, stage_ids):
+    """Each column's count, and its header when its value is exact (big columns keep their estimate)."""
+    columns = {}
+    for stage in Stage.objects.filter(pk__in=[pk for pk in stage_ids if pk]):
+        totals = board.column_totals(leads, stage, estimate=False)
+        head = None
+        if totals.value is not None:
+            head = render_to_string("leads/_board_column_head.html", {"stage": stage, "totals": totals})
+        columns[str(stage.pk)] = {"count": totals.count, "count_display": f"{totals.count:,}", "head": head}
+    return columns
 
 
 @require_POST
@@ -114,9 +117,6 @@ def pipeline_move(request):
     _, leads, query = board_filter(request, QueryDict(data["filters"]))
     status, message = 200, ""
     try:
-        from_stage = (
-            leads_visible_to(request.user).filter(uuid=data["lead"]).values_list("stage_id", flat=True).first()
-        )
         lead = board.lead_move(
             by=request.user, lead_uuid=data["lead"], stage_id=data["stage"], version=data["version"],
             before=data["before"], after=data["after"], position=data["position"] or board.TOP,
@@ -141,12 +141,11 @@ def pipeline_move(request):
         else:
             messages.success(request, f"Moved {lead} to {lead.stage}.")
         return HttpResponseRedirect(f"{board_url}?{query}" if query else board_url)
-    stage_ids = {from_stage, lead.stage_id, data["stage"]}
-    stages = [stage for stage in board.board_stages() if stage.pk in stage_ids]
+    stage_ids = {getattr(lead, "previous_stage_id", None), lead.stage_id, data["stage"]}
     board.decorate([lead])
     card = render_to_string("leads/_board_card.html", {"card": lead})
     body = {"lead": str(lead.uuid), "stage": lead.stage_id, "version": lead.version, "card": card,
-            "columns": _columns(leads, stages)}
+            "columns": _columns(leads, stage_ids)}
     if message:
         body["error"] = message
     return JsonResponse(body, status=status)

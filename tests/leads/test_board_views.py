@@ -150,10 +150,22 @@ def test_a_move_answers_the_fresh_card_and_both_columns_counts(client_for, manag
     assert body["stage"] == valid.pk and body["version"] == 2
     assert f'data-lead="{x.uuid}"' in body["card"] and 'data-version="2"' in body["card"]
     assert set(body["columns"]) == {str(new.pk), str(valid.pk)}
-    assert 'title="3 leads"' in body["columns"][str(valid.pk)]
-    assert 'title="1 lead"' in body["columns"][str(new.pk)]
+    assert body["columns"][str(valid.pk)]["count"] == 3
+    assert 'title="3 leads"' in body["columns"][str(valid.pk)]["head"]
+    assert 'title="1 lead"' in body["columns"][str(new.pk)]["head"]
     assert list(Lead.objects.filter(stage=valid).order_by("rank", "pk").values_list("name", flat=True)) == ["A", "X", "B"]
     assert StatusChange.objects.filter(lead=x, from_stage=new, to_stage=valid).count() == 1
+
+
+def test_after_a_move_a_big_column_gets_its_count_and_keeps_its_estimated_value(client_for, manager, monkeypatch):
+    monkeypatch.setattr(board, "EXACT_VALUE_MAX", 2)
+    new, valid = stage_named("New"), stage_named("Valid")
+    for i in range(3):
+        LeadFactory(stage=valid, rank=i, value=10)
+    x = LeadFactory(stage=new, value=5)
+    body = post_move(client_for(manager), x, valid).json()
+    assert body["columns"][str(valid.pk)] == {"count": 4, "count_display": "4", "head": None}
+    assert body["columns"][str(new.pk)]["count"] == 0 and 'title="0 leads"' in body["columns"][str(new.pk)]["head"]
 
 
 def test_a_stale_version_answers_409_with_where_the_server_has_the_card(client_for, manager):

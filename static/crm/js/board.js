@@ -40,13 +40,23 @@
     if (list) htmx.trigger(list, "board-reload");
   }
 
+  // Column headers after a move: a fresh header where the server sent one (exact totals), else the new count
+  // (a big column's value is an estimate that one card does not change).
   function applyColumns(columns) {
     Object.keys(columns || {}).forEach(function (stageId) {
       var head = document.getElementById("col-head-" + stageId);
+      var column = columns[stageId];
       if (!head) return;
-      var template = document.createElement("template");
-      template.innerHTML = columns[stageId].trim();
-      head.replaceWith(template.content.firstElementChild);
+      if (column.head) {
+        var template = document.createElement("template");
+        template.innerHTML = column.head.trim();
+        head.replaceWith(template.content.firstElementChild);
+        return;
+      }
+      var badge = head.querySelector(".board-count");
+      if (!badge) return;
+      badge.title = column.count_display + (column.count === 1 ? " lead" : " leads");
+      badge.firstChild.textContent = column.count_display;
     });
   }
 
