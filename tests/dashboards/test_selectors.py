@@ -192,3 +192,23 @@ def test_companies_report_for_a_counsellor_counts_the_companies_of_their_leads(d
     report = selectors.companies_report(data.B)
     assert (report["total"], report["with_linkedin"], report["avg_employees"]) == (2, 2, 100)
     assert [(r["industry"], r["n"], r["leads"]) for r in report["industries"]] == [("Education", 2, 2)]
+
+
+def test_funnel_reads_where_a_lead_came_from_and_ignores_leads_never_in_a_step(manager):
+    from crm.leads.models import StatusChange
+    from tests.factories import LeadFactory, stage_named
+
+    def lead(stage, *moves):
+        obj = LeadFactory(stage=stage_named(stage))
+        for source, target in moves:
+            StatusChange.objects.create(lead=obj, from_stage=source and stage_named(source),
+                                        to_stage=stage_named(target), at=obj.created_at)
+        return obj
+
+    lead("Interested", ("Campus visit", "Interested"))  # imported at Campus visit (no creation row), moved back
+    lead("Not interested", (None, "New"), ("New", "Not interested"))
+    lead("Invalid")  # never in a step: not in the funnel
+    lead("Registration", (None, "New"), ("New", "Valid"), ("Valid", "Registration"))
+    funnel = selectors.manager_dashboard(Scope(user=manager))["funnel"]
+    assert [r["reached"] for r in funnel] == [3, 2, 2, 2, 2, 2, 2, 2, 1, 0]
+    assert funnel[-1]["conversion"] == 0.0 and funnel[-1]["drop_off"] == 100.0

@@ -9,7 +9,6 @@ from .counsellor import (
     recently_updated,
     work_list,
 )
-from .funnel import funnel
 from .manager import funnel_chart, manager_dashboard, sort_counsellors, stage_chart
 from .reports import companies_report, funnel_report
 
@@ -17,7 +16,6 @@ __all__ = [
     "Scope",
     "companies_report",
     "counsellor_numbers",
-    "funnel",
     "funnel_chart",
     "funnel_report",
     "manager_dashboard",

@@ -2,63 +2,84 @@
 
 Definition (shown on the pages too): the funnel's steps are the active open and won stages in pipeline
 order (lost stages are exits, not steps). A lead *reached* a step when its history (StatusChange) shows it
-entering that step or a later one, or when it is at that step or a later one now. So a lead that went
-New → Interested → Not interested counts as having reached every step up to Interested.
+in that step or a later one (entering or leaving it), or when it is at that step or a later one now. So a
+lead that went New → Interested → Not interested counts as having reached every step up to Interested.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from crm.leads.models import Lead, StageKind, StatusChange
 
 from .common import Scope, percent
+from .timing import WORK_MEM
 
 
 def ladder(stages: list[dict]) -> list[dict]:
     return [s for s in stages if s["active"] and s["kind"] in (StageKind.OPEN, StageKind.WON)]
 
 
-def furthest_step_counts(leads: QuerySet[Lead], steps: list[dict], *, restrict: bool) -> dict[int, int]:
-    """{step index: number of leads whose furthest step is that one}, in one SQL statement.
+def furthest_step_counts(leads: QuerySet[Lead], rows: list[dict], steps: list[dict], *, restrict: bool) -> dict[int, int]:
+    """{step index: number of leads whose furthest step is that one}.
 
-    Each lead's furthest step is the highest step among its history's to_stage and its current stage;
-    `restrict` limits the count to `leads` (otherwise every lead is counted, without the IN subquery).
+    Most leads are furthest where they are now, which `rows` (the per-stage counts) already say. Only the
+    leads whose history went further than their current stage (moved back, or left for a lost stage) need
+    the history, and one statement finds them: the moves (from_stage set) whose from or to step is above
+    the lead's current step. The rows a lead's creation writes are not read: a lead that moved on has a
+    move leaving that stage, and one that did not is still there. `restrict` limits it to `leads`.
     """
     if not steps:
         return {}
-    quote = connection.ops.quote_name
-    # Stage ids and step numbers are integers from the database, so they are written into the SQL as such.
-    case = " ".join(f"WHEN {int(s['id'])} THEN {index}" for index, s in enumerate(steps))
-    ids = ", ".join(str(int(s["id"])) for s in steps)
+    step_of = {s["id"]: index for index, s in enumerate(steps)}
+    counts: dict[int, int] = {}
+    for row in rows:
+        if row["stage_id"] in step_of:
+            counts[step_of[row["stage_id"]]] = counts.get(step_of[row["stage_id"]], 0) + row["n"]
+    for current, furthest, n in _went_further(leads, steps, restrict=restrict):
+        if current in step_of:
+            counts[step_of[current]] -= n
+        counts[furthest] = counts.get(furthest, 0) + n
+    return counts
+
+
+def _went_further(leads: QuerySet[Lead], steps: list[dict], *, restrict: bool) -> list[tuple[int, int, int]]:
+    """(current stage id, furthest step, leads) for the leads whose history reached above their current step."""
+    q = connection.ops.quote_name
+
+    def step(column):  # the step of a stage id column, -1 for a stage outside the funnel (or NULL)
+        whens = " ".join(f"WHEN {int(s['id'])} THEN {index}" for index, s in enumerate(steps))
+        return f"(CASE {column} {whens} ELSE -1 END)"
+
+    moved_from, moved_to, now = step(f"h.{q('from_stage_id')}"), step(f"h.{q('to_stage_id')}"), step(f"l.{q('stage_id')}")
+    highest = f"(CASE WHEN {moved_from} > {moved_to} THEN {moved_from} ELSE {moved_to} END)"
     params: list = []
-    history_where = lead_where = ""
+    scope_where = ""
     if restrict:
-        lead_sql, lead_params = leads.values("id").order_by().query.sql_with_params()
-        history_where = f" AND h.{quote('lead_id')} IN ({lead_sql})"
-        lead_where = f" AND l.{quote('id')} IN ({lead_sql})"
-        params = [*lead_params, *lead_params]
-    history, lead = quote(StatusChange._meta.db_table), quote(Lead._meta.db_table)
+        lead_sql, params = leads.values("id").order_by().query.sql_with_params()
+        scope_where = f" AND l.{q('id')} IN ({lead_sql})"
+    history, lead = q(StatusChange._meta.db_table), q(Lead._meta.db_table)
+    # Stage ids and step numbers are integers from the database, written into the SQL as such.
     sql = f"""
-        SELECT step, COUNT(*) FROM (
-            SELECT lead_id, MAX(step) AS step FROM (
-                SELECT h.{quote('lead_id')} AS lead_id, CASE h.{quote('to_stage_id')} {case} END AS step
-                FROM {history} h WHERE h.{quote('to_stage_id')} IN ({ids}){history_where}
-                UNION ALL
-                SELECT l.{quote('id')} AS lead_id, CASE l.{quote('stage_id')} {case} END AS step
-                FROM {lead} l WHERE l.{quote('stage_id')} IN ({ids}){lead_where}
-            ) touched GROUP BY lead_id
-        ) furthest GROUP BY step
-    """  # noqa: S608 - only quoted table/column names and integers are interpolated
-    with connection.cursor() as cursor:
+        SELECT current, furthest, COUNT(*) FROM (
+            SELECT h.{q('lead_id')} AS lead_id, MIN(l.{q('stage_id')}) AS current, MAX({highest}) AS furthest
+            FROM {history} h JOIN {lead} l ON l.{q('id')} = h.{q('lead_id')}
+            WHERE h.{q('from_stage_id')} IS NOT NULL AND {highest} > {now}{scope_where}
+            GROUP BY h.{q('lead_id')}
+        ) further GROUP BY current, furthest
+    """  # noqa: S608 - only quoted names and integers are interpolated; values are parameters
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the hash join of history and leads stays in memory
+            cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
         cursor.execute(sql, params)
-        return {int(step): int(n) for step, n in cursor.fetchall()}
+        return [(int(current), int(furthest), int(n)) for current, furthest, n in cursor.fetchall()]
 
 
-def funnel(scope: Scope, stages: list[dict], *, leads: QuerySet[Lead] | None = None) -> list[dict]:
-    """One row per step: reached, conversion from the previous step and drop-off, both in %."""
+def funnel(scope: Scope, stages: list[dict], rows: list[dict]) -> list[dict]:
+    """One row per step: reached, conversion from the previous step and drop-off, both in %.
+    `rows`: the scope's leads counted per (counsellor, stage) (common.rollup)."""
     steps = ladder(stages)
-    leads = scope.leads() if leads is None else leads
-    counts = furthest_step_counts(leads, steps, restrict=scope.filtered)
+    counts = furthest_step_counts(scope.leads(), rows, steps, restrict=scope.filtered)
     rows, reached_later = [], 0
     for index in range(len(steps) - 1, -1, -1):
         reached_later += counts.get(index, 0)
