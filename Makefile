@@ -36,7 +36,8 @@ run: demo
 	@echo "    counsellor@example.com  sales (counsellor)"
 	@echo "  Ctrl-C stops the web server, the worker and the embedded Redis."
 	@echo
-	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	@# honcho gives each process its own PORT (PORT, PORT+100, ...): the web server reads WEB_PORT instead.
+	WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
