@@ -63,9 +63,10 @@ def when_cell(value, *, overdue_class=False):
         return DASH
     local = timezone.localtime(value)
     text = local.strftime("%-d %b, %H:%M") if local.year == timezone.localdate().year else local.strftime("%-d %b %Y")
-    css = ' class="text-danger fw-semibold"' if overdue_class and value < timezone.now() else ""
+    css = ' style="color: var(--bs-danger); font-weight: 600"' if overdue_class and value < timezone.now() else ""
     return mark_safe(  # noqa: S308 - no user text
-        f'<time datetime="{value.isoformat()}" title="{local.strftime("%-d %b %Y, %H:%M")}"{css}>{text}</time>'
+        f'<time class="text-nowrap" datetime="{value.isoformat()}" title="{local.strftime("%-d %b %Y, %H:%M")}"{css}>'
+        f"{text}</time>"
     )
 
 

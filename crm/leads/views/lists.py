@@ -63,6 +63,8 @@ def _filter_form_context(request, lead_filter) -> dict:
         "counsellor_choices": counsellor_choices() if "counsellor" in lead_filter.filters else [],
         "follow_up_choices": FOLLOW_UP_CHOICES,
         "more_filters_open": any(request.GET.get(name, "").strip() for name in MORE_FILTERS),
+        "filters_open": any(value.strip() for key, values in request.GET.lists() if key not in {"q", "page", "sort", "per_page"}
+                            for value in values),
     }
 
 
