@@ -89,6 +89,13 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _not_found(request):
+    if _wants_json(request):
+        return JsonResponse({"error": "That lead was not found. It may have been assigned to someone else."},
+                            status=404)
+    raise Http404("No such lead.")
+
+
 def _columns(leads, stage_ids):
     """Each column's count, and its header when its value is exact (big columns keep their estimate)."""
     columns = {}
@@ -125,16 +132,15 @@ def pipeline_move(request):
     except VersionConflict as conflict:
         lead, status = conflict.lead, 409
         message = "Someone else changed this lead: the board now shows where it really is. Try again if needed."
+        if not leads_visible_to(request.user).filter(pk=lead.pk).exists():  # reassigned meanwhile
+            return _not_found(request)
     except InvalidStage as error:
         if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=422)
         messages.error(request, str(error))
         return HttpResponseRedirect(board_url)
     except Http404:
-        if _wants_json(request):
-            return JsonResponse({"error": "That lead was not found. It may have been assigned to someone else."},
-                                status=404)
-        raise
+        return _not_found(request)
     if not _wants_json(request):
         if status == 409:
             messages.error(request, message)
