@@ -45,14 +45,16 @@ def selection_data(*, lead_ids=None, filter_query: str = "") -> QueryDict:
 
 def export_leads(user, *, lead_ids=None, filter_query: str = "") -> QuerySet:
     """The leads an export by `user` holds: the ticked ones or all matching the filter, and always only
-    among the leads the user may see (a sales user: their own)."""
+    among the leads the user may see (a sales user: their own), in the list's order (its `sort`)."""
+    from crm.leads.listing import clean_sort, ordering_for
     from crm.leads.selectors import leads_from_selection
 
     if not user_may_export(user):
         from crm.leads.models import Lead
 
         return Lead.objects.none()
-    return leads_from_selection(user, selection_data(lead_ids=lead_ids, filter_query=filter_query))
+    leads = leads_from_selection(user, selection_data(lead_ids=lead_ids, filter_query=filter_query))
+    return leads.order_by(*ordering_for(clean_sort(QueryDict(filter_query or "").get("sort"))))
 
 
 def export_job_leads(export: ExportJob) -> QuerySet:

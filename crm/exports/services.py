@@ -72,7 +72,7 @@ def export_create(
         raise ExportRefused(refusal, allowance)
     keys = [field.key for field in chosen]
     export = ExportJob.objects.create(
-        user=user, format=format, fields=keys, query=filter_query if not lead_ids else "",
+        user=user, format=format, fields=keys, query=filter_query or "",
         lead_ids=lead_ids, row_count=rows, status=ExportStatus.QUEUED,
     )  # fmt: skip
     ExportPreference.objects.update_or_create(user=user, defaults={"fields": keys, "format": format})

@@ -19,7 +19,7 @@ from .models import ExportPreference, ExportStatus
 from .writers import CONTENT_TYPES
 
 # Query parameters of the lead list that do not change which leads match.
-NOT_FILTERS = {"page", "cursor", "per_page", "sort", "csrfmiddlewaretoken"}
+NOT_FILTERS = {"page", "cursor", "per_page", "csrfmiddlewaretoken"}
 
 
 def _require_export_right(user):
@@ -108,7 +108,13 @@ def _picker(request, form, *, lead_ids, filter_query, chosen, status=200):
         "fields": ordered_for_picker(chosen),
         "lead_ids": lead_ids,
         "filter_query": filter_query,
-        "filters": [(key, value) for key, values in QueryDict(filter_query).lists() for value in values if value],
+        "filters": [
+            (key, value)
+            for key, values in QueryDict(filter_query).lists()
+            if key not in NOT_FILTERS and key != "sort"
+            for value in values
+            if value
+        ],
         "count": count,
         "background": services.runs_in_background(count),
         "sync_max": settings.EXPORT_SYNC_MAX_ROWS,

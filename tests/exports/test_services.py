@@ -192,3 +192,14 @@ def test_cleanup_fails_exports_a_dead_worker_left_running(manager):
     recent.refresh_from_db()
     assert export.status == ExportStatus.FAILED and "did not finish" in export.message
     assert recent.status == ExportStatus.QUEUED
+
+
+def test_rows_follow_the_lists_sort(manager):
+    for name in ["Chitra", "Anil", "Bala"]:
+        LeadFactory(name=name, city="Kochi")
+    ascending = services.export_create(user=manager, fields=["name"], format="csv", filter_query="city=Kochi&sort=name")
+    descending = services.export_create(
+        user=manager, fields=["name"], format="csv", filter_query="city=Kochi&sort=-name"
+    )
+    assert read_csv(file_bytes(run_now(ascending)))[1:] == [["Anil"], ["Bala"], ["Chitra"]]
+    assert read_csv(file_bytes(run_now(descending)))[1:] == [["Chitra"], ["Bala"], ["Anil"]]

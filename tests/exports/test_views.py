@@ -198,3 +198,13 @@ def test_export_button_on_the_lead_list_only_for_those_who_may_export(role, can_
     request.user = user
     html = render_to_string("exports/_export_actions.html", {"user": user}, request=request)
     assert ('formaction="/exports/new/"' in html) is shown
+
+
+def test_admin_pages_of_exports_open(client_for, admin_user):
+    lead = LeadFactory()
+    export = services.export_create(user=admin_user, fields=["name"], format="csv", lead_ids=[lead.pk])
+    ExportPreference.objects.get(user=admin_user)
+    client = client_for(admin_user)
+    assert client.get("/admin/exports/exportjob/").status_code == 200
+    assert client.get(f"/admin/exports/exportjob/{export.pk}/change/").status_code == 200
+    assert client.get("/admin/exports/exportpreference/").status_code == 200
