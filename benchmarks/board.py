@@ -88,6 +88,8 @@ def report(scenario, role, samples, **extra):
 def time_moves(client, user, leads, stages, n):
     """Drag one lead of the user's to another column between its first two cards and back to where it was,
     n times each way; then restore the lead's row and delete the status history the moves wrote."""
+    from django.db.models import Sum
+
     from crm.leads.models import FollowUp, Lead, StatusChange
 
     plain = [s for s in stages if not s.asks_follow_up and s.kind == "open"]
@@ -100,6 +102,8 @@ def time_moves(client, user, leads, stages, n):
     ).get()
     last_change = StatusChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     open_follow_ups = FollowUp.objects.filter(lead=lead, done_at__isnull=True).count()
+    others = Lead.objects.filter(stage__in=[home, away]).exclude(pk=lead.pk)
+    ranks_before = others.aggregate(total=Sum("rank"))["total"]
     samples = []
     url = reverse("leads:pipeline_move")
     try:
@@ -117,4 +121,6 @@ def time_moves(client, user, leads, stages, n):
             StatusChange.objects.filter(lead=lead, pk__gt=last_change).delete()
             Lead.objects.filter(pk=lead.pk).update(**snapshot)
         assert FollowUp.objects.filter(lead=lead, done_at__isnull=True).count() == open_follow_ups
+        # The moves land between cards with room between them, so no other card was shifted.
+        assert others.aggregate(total=Sum("rank"))["total"] == ranks_before, "other cards' ranks changed"
     return samples
