@@ -32,8 +32,16 @@ class ExportRefused(Exception):
         self.allowance = allowance
 
 
-class NothingToExport(Exception):
+class ExportNotPossible(Exception):
+    """The export cannot be made as asked; `str(error)` says why and what to do."""
+
+
+class NothingToExport(ExportNotPossible):
     pass
+
+
+# An Excel sheet holds 1,048,576 rows, one of them our header.
+XLSX_MAX_ROWS = 1_048_575
 
 
 def runs_in_background(row_count: int) -> bool:
@@ -66,6 +74,11 @@ def export_create(
     rows = selectors.export_leads(user, lead_ids=lead_ids, filter_query=filter_query).count()
     if rows == 0:
         raise NothingToExport("There are no leads to export: the selection or the filter matches none.")
+    if format == ExportFormat.XLSX and rows > XLSX_MAX_ROWS:
+        raise ExportNotPossible(
+            f"An Excel sheet holds at most {XLSX_MAX_ROWS:,} rows and this export has {rows:,}: "
+            "choose CSV, or narrow the filter."
+        )
     allowance = selectors.allowance_for(user, now)
     refusal = allowance.refusal(rows)
     if refusal:

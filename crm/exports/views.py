@@ -87,7 +87,7 @@ def _export_submit(request):
             user=request.user, fields=form.cleaned_data["fields"], format=form.cleaned_data["format"],
             lead_ids=lead_ids, filter_query=form.cleaned_data["filter_query"],
         )  # fmt: skip
-    except (services.ExportRefused, services.NothingToExport) as refusal:
+    except (services.ExportRefused, services.ExportNotPossible) as refusal:
         form.add_error(None, str(refusal))
         return _picker(request, form, lead_ids=lead_ids, filter_query=filter_query,
                        chosen=form.cleaned_data["fields"], status=422)  # fmt: skip
@@ -96,7 +96,7 @@ def _export_submit(request):
         return redirect("exports:detail", uuid=export.uuid)
     export = services.export_run(export_id=export.pk)
     jobs.schedule_cleanup(export.expires_at)
-    return _file_response(export)
+    return _file_response(export, request)
 
 
 def _picker(request, form, *, lead_ids, filter_query, chosen, status=200):
@@ -140,13 +140,17 @@ def export_download(request, token):
         export = links.export_for_token(request.user, token)
     except links.LinkExpired:
         return render(request, "exports/link_expired.html", status=410)
-    return _file_response(export)
+    return _file_response(export, request)
 
 
-def _file_response(export):
+def _file_response(export, request=None):
     local = timezone.localtime(export.created_at, selectors.user_time_zone(export.user))
+    try:
+        handle = default_storage.open(export.file, "rb")
+    except FileNotFoundError:  # deleted behind our back: as good as expired
+        return render(request, "exports/link_expired.html", status=410)
     response = FileResponse(
-        default_storage.open(export.file, "rb"),
+        handle,
         as_attachment=True,
         filename=f"leads-{local:%Y-%m-%d-%H%M}.{export.extension}",
         content_type=CONTENT_TYPES[export.format],

@@ -83,3 +83,10 @@ def test_link_of_an_expired_and_cleaned_up_export_is_gone(ready_export, client_f
     services.exports_cleanup()
     assert ExportJob.objects.get(pk=ready_export.pk).status == ExportStatus.EXPIRED
     assert client_for(manager).get(url).status_code == 410
+
+
+def test_a_file_missing_from_storage_answers_gone_not_an_error(ready_export, client_for, manager):
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(ready_export.file)
+    assert client_for(manager).get(links.download_url(ready_export)).status_code == 410

@@ -203,3 +203,13 @@ def test_rows_follow_the_lists_sort(manager):
     )
     assert read_csv(file_bytes(run_now(ascending)))[1:] == [["Anil"], ["Bala"], ["Chitra"]]
     assert read_csv(file_bytes(run_now(descending)))[1:] == [["Chitra"], ["Bala"], ["Anil"]]
+
+
+def test_more_rows_than_an_excel_sheet_holds_is_refused_for_xlsx_only(manager, monkeypatch):
+    monkeypatch.setattr(services, "XLSX_MAX_ROWS", 2)
+    leads = [LeadFactory() for _ in range(3)]
+    ids = [lead.pk for lead in leads]
+    with pytest.raises(services.ExportNotPossible, match="at most 2 rows and this export has 3: choose CSV"):
+        services.export_create(user=manager, fields=["name"], format="xlsx", lead_ids=ids)
+    assert not ExportJob.objects.exists()
+    assert services.export_create(user=manager, fields=["name"], format="csv", lead_ids=ids).row_count == 3
