@@ -1,11 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 
 from crm.core.htmx import wants_partial
 from crm.core.roles import manager_required
+from crm.leads.forms import OutcomeForm
 
 from . import selectors
 from .caching import cached
@@ -74,15 +73,6 @@ def manager(request):
     return render(request, template, context)
 
 
-def _outcome_form_ready() -> bool:
-    try:
-        get_template("leads/_outcome_form.html")
-        from crm.leads.forms import OutcomeForm  # noqa: F401
-    except (TemplateDoesNotExist, ImportError):
-        return False
-    return True
-
-
 @require_GET
 @login_required
 def counsellor(request):
@@ -90,12 +80,8 @@ def counsellor(request):
     scope = selectors.my_scope(user)
     work = selectors.work_list(user)
     current = work["leads"][0]["lead"] if work["leads"] else None
-    outcome_form = None
-    if current is not None and _outcome_form_ready():
-        from crm.leads.forms import OutcomeForm
-
-        outcome_form = OutcomeForm(lead=current)
-    context = {"work": work, "current": current, "outcome_form": outcome_form}
+    # The first follow-up is worked in place with the leads' one-step outcome form.
+    context = {"work": work, "current": current, "outcome_form": OutcomeForm(lead=current) if current else None}
     if wants_partial(request) and request.htmx.target == "work-list":
         return render(request, "dashboards/counsellor.html#work-list", context)
     data, as_of = cached(scope.cache_key("counsellor"), lambda: selectors.counsellor_numbers(scope))

@@ -152,3 +152,17 @@ def test_companies_report(client_for, data):
     assert (number(html, "avg_employees"), number(html, "avg_revenue")) == ("200", "2,000,000")
     assert number(html, "leads_with_linkedin").startswith("3")
     assert 'href="/leads/?industry=Education"' in html
+
+
+def test_the_first_follow_up_is_worked_in_place_and_then_the_next_comes_up(client_for, data):
+    client = client_for(data.A)
+    l2, l4 = data.L[1], data.L[3]
+    html = client.get(reverse("dashboards:counsellor")).text
+    action = reverse("leads:record_outcome", args=[l2.uuid])
+    assert f'hx-post="{action}"' in html  # the leads' one-step outcome form, for the first lead of the list
+    response = client.post(action, {"stage": data.s.interested.pk, "note": "Sent the fee plan", "version": l2.version},
+                           headers=HTMX)
+    assert response.status_code == 200
+    html = client.get(reverse("dashboards:counsellor"), headers={**HTMX, "HX-Target": "work-list"}).text
+    assert re.search(r'id="work-current" data-lead="([^"]+)"', html).group(1) == str(l4.uuid)
+    assert f'hx-post="{reverse("leads:record_outcome", args=[l4.uuid])}"' in html

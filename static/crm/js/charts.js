@@ -1,5 +1,6 @@
-// Dashboard charts (Chart.js from static/vendor). Each <canvas data-chart-source="ID"> is drawn from the JSON in
-// <script type="application/json" id="ID"> that the view rendered beside it (no inline JS: the CSP forbids it).
+// The dashboards' script. Charts (Chart.js from static/vendor): each <canvas data-chart-source="ID"> is drawn
+// from the JSON in <script type="application/json" id="ID"> that the view rendered beside it (no inline JS: the
+// CSP forbids it).
 // The JSON: {type, labels, datasets: [{label, data, color?, colors?}], links: [url|null per label], options}.
 // Clicking a bar, point or slice opens the lead list behind it. Charts are redrawn after htmx swaps.
 (function () {
@@ -85,10 +86,19 @@
     });
   }
 
-  if (window.htmx) {
-    window.htmx.onLoad(function (element) { drawAll(element); });
-    document.addEventListener("htmx:beforeCleanupElement", function (event) { destroyIn(event.target); });
-  } else {
-    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  }
+  // The counsellor's work list: once an outcome is recorded in place (the leads' one-step form answers 200),
+  // the list reloads and the next follow-up comes up. A conflict (409) or a form error (422) stays put.
+  // (beforeSwap: the form is still in the page; once swapped out, its events no longer reach the document.)
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("#work-list form.outcome-form")) return;
+    if (event.detail.xhr.status !== 200) return;
+    if (window.crmToast) window.crmToast("Outcome recorded. Here is the next one.", "success");
+    document.body.dispatchEvent(new CustomEvent("crm:outcome-recorded"));
+  });
+
+  // htmx (loaded with defer) announces the first page and every swapped fragment with htmx:load.
+  document.addEventListener("htmx:load", function (event) { drawAll(event.detail.elt); });
+  document.addEventListener("htmx:beforeCleanupElement", function (event) { destroyIn(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { if (!window.htmx) drawAll(document); });
 })();
