@@ -43,20 +43,27 @@ class AssignmentBatch(models.Model):
 
 
 class Assignment(models.Model):
-    """One change of a lead's owner, from any path."""
+    """One change of a lead's owner, from any path.
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments")
+    Only the composite indexes below are kept (lead, to_user and batch lead them); the single-column
+    foreign-key indexes Django would add are left out, because every bulk action inserts tens of
+    thousands of these rows. from_user and by are not indexed: users are deactivated, never deleted.
+    """
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments", db_index=False)
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     at = models.DateTimeField()
     method = models.CharField(max_length=12, choices=Method.choices)
     batch = models.ForeignKey(
-        AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+        AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments", db_index=False
     )
     # The lead's version right after this change, and its assigned_at right before it: an undo restores
     # the previous owner (and assigned_at) only while the lead still has exactly this version.

@@ -1,0 +1,149 @@
+"""`python -m benchmarks assign`: bulk assignment at scale (PostgreSQL, 1,000,000 leads; budget 1.5 s each).
+
+Scenarios, on the same N (50,000) unassigned leads, newest first, run by the manager through the services
+the pages use (crm.assignment.services: row locks in pk order, history rows, one transaction each):
+- assign: leads_assign of the N selected leads to one counsellor (then undone, timed as assign_undo);
+- distribute: leads_distribute of the N leads across 20 counsellors (balanced by open leads);
+- undo: batch_undo of that distribution (every lead back to unassigned, assigned_at restored).
+Each is repeated (--repeat, default 3); the value is the median, with every sample alongside.
+
+Peer, in the same run: seed 002's random assign (one query and one save() per lead, random.choice of a
+counsellor, each save in its own transaction) on --peer-leads (5,000) leads, compared per lead with
+distribute (ratio = peer time per lead / ours).
+
+The data set is put back afterwards: the leads' owner, assigned_at, version and updated_at are restored
+from a copy taken first, and the benchmark's Assignment rows and batches are deleted.
+"""
+
+import argparse
+import random
+import statistics
+import time
+
+from django.db import connection, transaction
+
+from crm.accounts.models import User
+from crm.assignment.models import Assignment, AssignmentBatch
+from crm.assignment.services import batch_undo, leads_assign, leads_distribute
+from crm.leads.demo import ensure_counsellors
+from crm.leads.models import Lead
+
+from .common import bench_users, describe_environment, emit, ensure_dataset
+
+NAME = "assign"
+BACKUP = "bench_assign_backup"
+BUDGET_MS = 1500
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - started) * 1000
+
+
+def pick_leads(n: int) -> list[int]:
+    ids = list(
+        Lead.objects.filter(assigned_to__isnull=True).order_by("-created_at", "-id").values_list("pk", flat=True)[:n]
+    )
+    if len(ids) < n:
+        raise SystemExit(f"the data set has only {len(ids):,} unassigned leads; {n:,} are needed")
+    return ids
+
+
+def backup(ids) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {BACKUP}")
+        cursor.execute(
+            f"CREATE TABLE {BACKUP} AS SELECT id, assigned_to_id, assigned_at, version, updated_at "  # noqa: S608
+            f"FROM {Lead._meta.db_table} WHERE id = ANY(%s)",
+            [list(ids)],
+        )
+
+
+def restore(batch_ids) -> None:
+    """Put the leads back exactly as they were and remove the benchmark's history rows."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Lead._meta.db_table} AS l SET assigned_to_id = b.assigned_to_id, assigned_at = b.assigned_at, "  # noqa: S608
+            f"version = b.version, updated_at = b.updated_at FROM {BACKUP} AS b WHERE l.id = b.id"
+        )
+        Assignment.objects.filter(batch_id__in=batch_ids).delete()
+        AssignmentBatch.objects.filter(undo_of_id__in=batch_ids).update(undo_of=None)
+        AssignmentBatch.objects.filter(pk__in=batch_ids).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {BACKUP}")
+        cursor.execute(f"ANALYZE {Lead._meta.db_table}")
+
+
+def seed_random_assign(ids, counsellors) -> None:
+    """Seed 002's random assign, translated to this schema: a query and a save() per lead."""
+    rng = random.Random(2)
+    for pk in ids:
+        lead = Lead.objects.get(pk=pk)
+        lead.assigned_to = rng.choice(counsellors)  # the peer's own method
+        lead.save()
+
+
+def summary(samples) -> dict:
+    return {"samples_ms": [round(s, 1) for s in samples], "min_ms": min(samples), "budget_ms": BUDGET_MS,
+            "within_budget": statistics.median(samples) <= BUDGET_MS}
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks assign")
+    parser.add_argument("--leads", type=int, default=50_000, help="leads per bulk action")
+    parser.add_argument("--counsellors", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peer-leads", type=int, default=5_000)
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args(argv)
+
+    ensure_dataset()
+    describe_environment(NAME)
+    manager = bench_users()["manager"]
+    counsellors = ensure_counsellors(args.counsellors)
+    if User.objects.filter(pk__in=[c.pk for c in counsellors], is_active=True, is_available=True).count() != len(counsellors):
+        raise SystemExit("some demo counsellors are inactive or on leave; the benchmark needs all of them")
+    ids = pick_leads(args.leads)
+    backup(ids)
+    batch_ids = []
+    results = {"assign": [], "assign_undo": [], "distribute": [], "undo": []}
+    try:
+        for _ in range(args.repeat):
+            batch, ms = timed(lambda: leads_assign(lead_ids=ids, to_user=counsellors[0], by=manager))
+            batch_ids.append(batch.pk)
+            results["assign"].append(ms)
+            assert batch.count == len(ids), batch.summary
+            undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
+            results["assign_undo"].append(ms)
+            assert undo["changed"] == len(ids), undo
+
+            batch, ms = timed(lambda: leads_distribute(lead_ids=ids, by=manager, counsellors=counsellors))
+            batch_ids.append(batch.pk)
+            results["distribute"].append(ms)
+            counts = [row["count"] for row in batch.summary["per_user"]]
+            assert batch.count == len(ids) and max(counts) - min(counts) <= 1, batch.summary
+            undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
+            results["undo"].append(ms)
+            assert undo["changed"] == len(ids), undo
+        batch_ids += list(AssignmentBatch.objects.filter(undo_of_id__in=batch_ids).values_list("pk", flat=True))
+        assert not Lead.objects.filter(pk__in=ids[:1000], assigned_to__isnull=False).exists()
+
+        peer = {}
+        if not args.no_peer:
+            peer_ids = ids[: args.peer_leads]
+            _, peer_ms = timed(lambda: seed_random_assign(peer_ids, counsellors))
+            ours_per_lead = statistics.median(results["distribute"]) / len(ids)
+            peer_per_lead = peer_ms / len(peer_ids)
+            peer = {"peer": f"seed 002 random assign (query + save() per lead, {len(peer_ids):,} leads)",
+                    "peer_value": peer_ms, "peer_ms_per_lead": peer_per_lead, "ms_per_lead": ours_per_lead,
+                    "ratio": peer_per_lead / ours_per_lead}
+    finally:
+        restore(batch_ids)
+
+    for scenario, samples in results.items():
+        extra = peer if scenario == "distribute" else {}
+        emit(NAME, scenario, statistics.median(samples), "ms", leads=len(ids), **summary(samples), **extra)
+    if peer:
+        emit(NAME, "peer_random_assign", peer["peer_value"], "ms", leads=args.peer_leads,
+             ms_per_lead=peer["peer_ms_per_lead"], ratio=peer["ratio"])
