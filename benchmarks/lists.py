@@ -65,6 +65,21 @@ def scenarios(users, stage, lead, typed_phone, fragment):
     ]
 
 
+def _describe_table():
+    """Dead rows and autovacuum: they decide whether index-only scans stay index-only."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_live_tup, n_dead_tup, last_vacuum, last_autovacuum FROM pg_stat_user_tables "
+                       "WHERE relname = 'leads_lead'")
+        live, dead, vacuumed, autovacuumed = cursor.fetchone()
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
+    last = max((t for t in (vacuumed, autovacuumed) if t), default=None)
+    emit("lists", "table_state", dead, "dead rows", live_rows=live, autovacuum=autovacuum,
+         last_vacuum=last.isoformat() if last else None)
+
+
 def _explain(client, url):
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
@@ -87,10 +102,18 @@ def main(argv):
     parser.add_argument("--no-peer", action="store_true", help="skip the Django admin changelist")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE our queries to stderr")
+    parser.add_argument("--vacuum", action="store_true",
+                        help="VACUUM ANALYZE the lead table first (what autovacuum does in production; a server "
+                             "with autovacuum off keeps the dead rows other benchmarks leave, and index-only "
+                             "scans then visit the table)")
     args = parser.parse_args(argv)
 
     ensure_dataset(args.leads)
+    if args.vacuum and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) leads_lead")
     describe_environment("lists")
+    _describe_table()
     admin, created_admin = _admin_user()
     try:
         users, stage, lead, typed_phone, fragment = _samples()

@@ -186,13 +186,14 @@ class LeadFilter(django_filters.FilterSet):
         return any(value.strip() for key, values in self.data.lists() if key not in ignored for value in values)
 
 
-def counsellor_choices():
+def counsellor_choices(users=None):
     """"Unassigned" and every sales user (bounded by the team's size; inactive ones last)."""
     from crm.accounts.models import User
 
-    users = User.objects.filter(role="sales").order_by("-is_active", "full_name", "id").only(
-        "pk", "full_name", "email", "is_active"
-    )
+    if users is None:
+        users = User.objects.filter(role="sales").order_by("-is_active", "full_name", "id").only(
+            "pk", "full_name", "email", "is_active"
+        )
     choices = [(UNASSIGNED, "Unassigned")]
     for user in users:
         label = user.full_name or user.email

@@ -129,22 +129,23 @@ def estimated_table_rows() -> int | None:
 
 def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAGE, unfiltered: bool = False,
               count_cap: int | None = None) -> LeadPage:
-    """One page of the (already filtered, permission-checked) queryset in the given sort."""
+    """One page of the (already filtered, permission-checked) queryset in the given sort: two queries (the
+    count and the page), or one when the whole big table is listed and the planner's estimate stands in."""
     ordering = ordering_for(sort)
-    total, exact = capped_count(queryset, count_cap)
-    if not exact and unfiltered:
-        estimate = estimated_table_rows()
-        if estimate and estimate > total:
-            total = estimate
+    whole_table = unfiltered and not queryset.query.where  # a sales user's "unfiltered" list is still theirs only
+    estimate = estimated_table_rows() if whole_table else None
+    if estimate is not None and estimate > 2 * (count_cap or COUNT_CAP):
+        total, exact = estimate, False
+    else:
+        total, exact = capped_count(queryset, count_cap)
     offset = (page - 1) * per_page
     if offset > MAX_OFFSET:
         return LeadPage([], page, per_page, has_next=False, total=total, total_exact=exact, too_deep=True)
-    ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[offset : offset + per_page + 1])
-    has_next = len(ids) > per_page and offset + per_page <= MAX_OFFSET
-    ids = ids[:per_page]
-    rows = {lead.pk: lead for lead in Lead.objects.filter(pk__in=ids).select_related("stage", "assigned_to")}
-    leads = [rows[pk] for pk in ids if pk in rows]
-    result = LeadPage(leads, page, per_page, has_next=has_next, total=total, total_exact=exact)
+    # The page's keys come from the index alone (the subquery); the outer query reads just those rows.
+    keys = queryset.order_by(*ordering).values("pk")[offset : offset + per_page + 1]
+    rows = list(Lead.objects.filter(pk__in=keys).select_related("stage", "assigned_to").order_by(*ordering))
+    result = LeadPage(rows[:per_page], page, per_page, has_next=len(rows) > per_page and offset + per_page <= MAX_OFFSET,
+                      total=total, total_exact=exact)
     result.pages = _page_links(result)
     return result
 

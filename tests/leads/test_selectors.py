@@ -138,3 +138,11 @@ def test_deep_pages_beyond_the_cap_are_refused(monkeypatch):
                                          ("-id); drop table x", "-updated")])
 def test_only_offered_sorts_are_used(asked, used):
     assert listing.clean_sort(asked) == used
+
+
+def test_only_the_whole_table_is_estimated(monkeypatch, own_lead, others_lead, sales):
+    monkeypatch.setattr(listing, "estimated_table_rows", lambda: 1_000_000)
+    whole = listing.lead_page(Lead.objects.all(), sort="-updated", page=1, unfiltered=True)
+    assert (whole.total, whole.total_exact) == (1_000_000, False)
+    mine = listing.lead_page(leads_visible_to(sales), sort="-updated", page=1, unfiltered=True)
+    assert (mine.total, mine.total_exact, mine.leads) == (1, True, [own_lead])

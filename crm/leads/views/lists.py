@@ -26,6 +26,7 @@ def lead_list(request):
         unfiltered=not lead_filter.is_filtered,
         count_cap=SEARCH_COUNT_CAP if request.GET.get("q", "").strip() else None,
     )
+    sales_users = _sales_users(request.user)
     filter_query = request.GET.copy()
     filter_query.pop("page", None)
     context = {
@@ -38,11 +39,11 @@ def lead_list(request):
         "total": page.total,
         "total_exact": page.total_exact,
         "filter_query": filter_query.urlencode(),
-        "counsellors": _counsellors(request.user),
+        "counsellors": [user for user in sales_users if user.is_active],  # for the bulk actions bar
     }
     template = page_or_partial(request, "leads/lead_list.html", "lead-table")
     if template == "leads/lead_list.html":
-        context.update(_filter_form_context(request, lead_filter))
+        context.update(_filter_form_context(request, lead_filter, sales_users))
     return render(request, template, context)
 
 
@@ -51,7 +52,7 @@ MORE_FILTERS = ("source", "interest", "city", "state", "country", "lead_date_aft
                 "revenue_max", "technologies")
 
 
-def _filter_form_context(request, lead_filter) -> dict:
+def _filter_form_context(request, lead_filter, sales_users) -> dict:
     """What the (hand-written) filter form needs; the values themselves come from request.GET."""
     selected = set(request.GET.getlist("stage"))
     stages = list(Stage.objects.order_by("-is_active", "position", "id"))
@@ -60,7 +61,7 @@ def _filter_form_context(request, lead_filter) -> dict:
     return {
         "suggestions": suggestions(),
         "filter_stages": stages,
-        "counsellor_choices": counsellor_choices() if "counsellor" in lead_filter.filters else [],
+        "counsellor_choices": counsellor_choices(sales_users) if "counsellor" in lead_filter.filters else [],
         "follow_up_choices": FOLLOW_UP_CHOICES,
         "more_filters_open": any(request.GET.get(name, "").strip() for name in MORE_FILTERS),
         "filters_open": any(value.strip() for key, values in request.GET.lists() if key not in {"q", "page", "sort", "per_page"}
@@ -68,10 +69,10 @@ def _filter_form_context(request, lead_filter) -> dict:
     }
 
 
-def _counsellors(user):
-    """For the managers' bulk actions bar (assignment/_bulk_actions.html)."""
+def _sales_users(user) -> list:
+    """Every sales user, read once: the counsellor filter lists them all, the bulk actions bar the active ones."""
     if not user.is_manager:
         return []
-    from crm.accounts.selectors import counsellors
+    from crm.accounts.models import Role, User
 
-    return list(counsellors())
+    return list(User.objects.filter(role=Role.SALES).order_by("-is_active", "full_name", "id"))
