@@ -16,7 +16,7 @@ from django.utils import timezone
 from crm.leads.models import Lead, StatusChange
 
 from .models import ImportJob, ImportRowError, ImportStatus, OnDuplicate, RowProblemLevel
-from .normalise import INDEX, LOAD_FIELDS, UPDATABLE
+from .normalise import INDEX, LOAD_FIELDS, TEXT_FIELDS, UPDATABLE
 
 IMPORT_LOCK_KEY = 7_301_004_2026  # pg_advisory_xact_lock key for import batch writes
 IMPORT_NOTE = "Imported"
@@ -81,9 +81,6 @@ class Loader:
     def write(self, items: list[BatchItem], checkpoint_row: int) -> dict:
         counts = dict(created=0, updated=0, duplicates=0, merged=0, errors=0, warnings=0, rows=len(items))
         with transaction.atomic():
-            if self.is_pg:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
             problems, accepted = [], []
             for item in items:
                 if item.errors:
@@ -98,21 +95,22 @@ class Loader:
                     counts["warnings"] += 1
                     problems.extend(self._problems(item, item.warnings, RowProblemLevel.WARNING, with_raw=False))
                 accepted.append(record)
-            existing = self._existing(accepted)
-            new = [record for record in accepted if id(record) not in existing]
             now = timezone.now()
-            if new:
-                created = self._insert_pg(new, now) if self.is_pg else self._insert_generic(new, now)
-                counts["created"] = created
-                counts["duplicates"] += len(new) - created  # a lead created by someone else meanwhile
-            if existing:
-                updated = self._update_existing(existing, accepted, now)
-                counts["updated"] = updated
-                counts["duplicates"] += len(existing) - updated
+            if accepted:
+                load = self._load_pg if self.is_pg else self._load_generic
+                created, updated, duplicates = load(accepted, now)
+                counts.update(created=created, updated=updated, duplicates=duplicates)
             if problems:
                 ImportRowError.objects.bulk_create(problems, batch_size=2000)
             self._checkpoint(counts, checkpoint_row, now)
         return counts
+
+    def _load_generic(self, accepted, now):
+        existing = self._existing(accepted)
+        new = [record for record in accepted if id(record) not in existing]
+        created = self._insert_generic(new, now) if new else 0
+        updated = self._update_existing(existing, accepted, now) if existing else 0
+        return created, updated, len(existing) - updated + len(new) - created
 
     def _problems(self, item, problems, level, with_raw):
         rows = []
@@ -155,10 +153,11 @@ class Loader:
                 by_phone[row["phone"]] = row
         matches, email_wanted = {}, []
         for record in accepted:
-            lead = by_phone.get(record[1]) if record[1] else None
-            if lead is not None:
-                matches[id(record)] = lead
-            elif record[3]:
+            if record[1]:
+                lead = by_phone.get(record[1])
+                if lead is not None:
+                    matches[id(record)] = lead
+            else:
                 email_wanted.append(record)
         if email_wanted:
             emails = list({r[3] for r in email_wanted})
@@ -167,17 +166,15 @@ class Loader:
                 rows = (
                     Lead.objects.annotate(email_key=Lower("email"))
                     .filter(email_key__in=emails[start : start + 5000])
-                    .order_by("pk")
+                    .order_by("-pk")
                     .values(*fields, "email_key")
                 )
                 for row in rows:
-                    by_email.setdefault(row["email_key"], []).append(row)
+                    by_email[row["email_key"]] = row  # the oldest lead with the address wins
             for record in email_wanted:
-                for lead in by_email.get(record[3], ()):
-                    # A row with a phone matches by e-mail only a lead that has no phone yet.
-                    if not record[1] or not lead["phone"]:
-                        matches[id(record)] = lead
-                        break
+                lead = by_email.get(record[3])
+                if lead is not None:
+                    matches[id(record)] = lead
         return matches
 
     def _update_existing(self, existing, accepted, now) -> int:
@@ -236,38 +233,78 @@ class Loader:
         )
         return len(leads)
 
-    def _insert_pg(self, new, now) -> int:
-        table = Lead._meta.db_table
+    def _load_pg(self, accepted, now):
+        """Stage the batch with COPY, match existing leads in SQL, insert the rest with their history,
+        update matches (fill / overwrite), all in this transaction."""
+        lead_table, history_table = Lead._meta.db_table, StatusChange._meta.db_table
         with connection.cursor() as cursor:
+            if any(record[1] is None for record in accepted):
+                # E-mail-only leads have no unique index: concurrent imports take turns for these batches.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
             cursor.execute(_stage_table_sql())
             with cursor.copy(f"COPY {_STAGE_TABLE} (seq, {', '.join(LOAD_FIELDS)}) FROM STDIN") as copy:
                 write = copy.write_row
-                for seq, record in enumerate(new):
+                for seq, record in enumerate(accepted):
                     write((seq, *record))
+            cursor.execute(f"ANALYZE {_STAGE_TABLE}")
+            cursor.execute(
+                f"UPDATE {_STAGE_TABLE} s SET lead_id = l.id FROM {lead_table} l "  # noqa: S608
+                "WHERE s.phone IS NOT NULL AND l.phone = s.phone"
+            )
+            cursor.execute(
+                f"UPDATE {_STAGE_TABLE} s SET lead_id = (SELECT l.id FROM {lead_table} l "  # noqa: S608
+                "WHERE lower(l.email) = s.email ORDER BY l.id LIMIT 1) WHERE s.phone IS NULL AND s.email IS NOT NULL"
+            )
             columns, expressions, params = _insert_columns(now, self.by_id, self.job_id)
             cursor.execute(  # identifiers come from the model, values are parameters
                 f"""
                 WITH ins AS (
-                    INSERT INTO {table} ({", ".join(columns)})
-                    SELECT {", ".join(expressions)} FROM {_STAGE_TABLE} s ORDER BY s.seq
+                    INSERT INTO {lead_table} ({", ".join(columns)})
+                    SELECT {", ".join(expressions)} FROM {_STAGE_TABLE} s WHERE s.lead_id IS NULL ORDER BY s.seq
                     ON CONFLICT (phone) DO NOTHING
                     RETURNING id, stage_id
                 ), history AS (
-                    INSERT INTO {StatusChange._meta.db_table} (lead_id, from_stage_id, to_stage_id, by_id, at, note)
+                    INSERT INTO {history_table} (lead_id, from_stage_id, to_stage_id, by_id, at, note)
                     SELECT id, NULL, stage_id, %s, %s, %s FROM ins
                 )
-                SELECT count(*) FROM ins
+                SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM {_STAGE_TABLE} WHERE lead_id IS NOT NULL)
                 """,  # noqa: S608
                 [*params, self.by_id, now, IMPORT_NOTE],
             )
-            created = cursor.fetchone()[0]
-            cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
-        return created
+            created, matched = cursor.fetchone()
+            updated = self._update_pg(cursor, now) if matched else 0
+        return created, updated, len(accepted) - created - updated
+
+    def _update_pg(self, cursor, now) -> int:
+        if self.on_duplicate == OnDuplicate.SKIP or not self.update_fields:
+            return 0
+        fill = self.on_duplicate == OnDuplicate.FILL
+        sets, changed = [], []
+        for field in self.update_fields:
+            column = Lead._meta.get_field(field).column
+            if field == "phone":
+                new = (f"CASE WHEN l.phone IS NULL AND s.phone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "  # noqa: S608
+                       f"{Lead._meta.db_table} x WHERE x.phone = s.phone) THEN s.phone ELSE l.phone END")
+            elif field in TEXT_FIELDS or field in ("alternate_phones", "email"):
+                empty = f"(l.{column} IS NULL OR l.{column} = '')"
+                new = (f"CASE WHEN s.{field} <> '' AND {empty} THEN s.{field} ELSE l.{column} END" if fill
+                       else f"COALESCE(NULLIF(s.{field}, ''), l.{column})")
+            else:
+                new = (f"COALESCE(l.{column}, s.{field})" if fill else f"COALESCE(s.{field}, l.{column})")
+            sets.append(f"{column} = {new}")
+            changed.append(f"l.{column} IS DISTINCT FROM {new}")
+        cursor.execute(
+            f"UPDATE {Lead._meta.db_table} l SET {', '.join(sets)}, updated_at = %s, version = l.version + 1 "  # noqa: S608
+            f"FROM {_STAGE_TABLE} s WHERE s.lead_id = l.id AND ({' OR '.join(changed)})",
+            [now],
+        )
+        return cursor.rowcount
 
 
 def _stage_table_sql() -> str:
     columns = ", ".join(f"{field} {_COLUMN_TYPES.get(field, 'text')}" for field in LOAD_FIELDS)
-    return f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (seq integer, {columns}) ON COMMIT DELETE ROWS"
+    return (f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (seq integer, {columns}, lead_id bigint) "
+            "ON COMMIT DELETE ROWS")
 
 
 def _insert_columns(now, by_id, job_id):

@@ -60,13 +60,15 @@ def test_existing_lead_follows_the_duplicate_option(import_file, tmp_path, optio
         assert existing.version == 2
 
 
-def test_email_identity_matches_case_insensitively_and_fills_a_missing_phone(import_file, tmp_path):
-    existing = LeadFactory(phone=None, email="Solo@Example.com", name="Solo")
-    path = write_csv(tmp_path, [["Name", "Email", "Phone"], ["Solo", "solo@example.com", "9876500211"]])
+def test_email_is_the_identity_of_rows_without_a_phone_case_insensitively(import_file, tmp_path):
+    existing = LeadFactory(phone=None, email="Solo@Example.com", name="Solo", city="")
+    path = write_csv(tmp_path, [["Name", "Email", "Phone", "City"], ["Solo", "solo@example.com", "", "Kochi"],
+                                ["With phone", "solo@example.com", "9876500211", "Pune"]])
     job = import_file(str(path), on_duplicate="fill")
-    assert (job.created, job.updated) == (0, 1)
+    assert (job.created, job.updated) == (1, 1)
     existing.refresh_from_db()
-    assert existing.phone == "+919876500211"
+    assert (existing.phone, existing.city) == (None, "Kochi")
+    assert Lead.objects.get(phone="+919876500211").email == "solo@example.com"
 
 
 def test_defaults_fill_rows_without_source_interest_and_stage(import_file, tmp_path):
@@ -93,7 +95,7 @@ def test_distribution_shares_new_leads_across_counsellors_with_history(import_fi
 
 def test_revert_deletes_untouched_leads_and_keeps_worked_ones(import_file, admin_user, tmp_path):
     rows = [["Name", "Phone"]] + [[f"L{i}", f"98765004{i:02d}"] for i in range(6)]
-    existing = LeadFactory(phone="+919876500400", name="Existing")
+    LeadFactory(phone="+919876500400", name="Existing")
     job = import_file(str(write_csv(tmp_path, rows)), on_duplicate="overwrite")
     assert (job.created, job.updated) == (5, 1)
     worked = Lead.objects.get(phone="+919876500401")
