@@ -39,8 +39,7 @@ def test_others_do_not_see_the_admin_menu(client_for, role):
     assert reverse("accounts:user_list") not in page.text
 
 
-def test_anonymous_goes_to_login_and_comes_back_to_the_queue(client, admin_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_anonymous_goes_to_login_and_comes_back_to_the_queue(client, admin_user):
     admin_user.set_password(PASSWORD)
     admin_user.save()
     response = client.get(RQ, follow=True)
