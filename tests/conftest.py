@@ -29,6 +29,12 @@ def real_redis():
     embedded_redis.stop(process, Path(settings.EMBEDDED_REDIS_SOCKET))
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Every test user would otherwise cost a PBKDF2 hash (about 0.3 s on this machine)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def rq_queues(real_redis):
     """Empty queues before and after a test that enqueues jobs."""
