@@ -1,10 +1,18 @@
-"""Limits of the import pipeline, from settings (with defaults for the ones settings.py does not name)."""
+"""Limits of the import pipeline: from settings, else from the environment (worker processes started
+with IMPORT_* variables), else the defaults here."""
+
+import os
 
 from django.conf import settings
 
 
 def setting(name, default):
-    return getattr(settings, name, default)
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    value = os.environ.get(name)
+    if value not in (None, ""):
+        return type(default)(value)
+    return default
 
 
 def max_bytes() -> int:

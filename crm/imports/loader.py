@@ -247,9 +247,9 @@ class Loader:
                 for seq, record in enumerate(accepted):
                     write((seq, *record))
             cursor.execute(f"ANALYZE {_STAGE_TABLE}")
-            cursor.execute(
-                f"UPDATE {_STAGE_TABLE} s SET lead_id = l.id FROM {lead_table} l "  # noqa: S608
-                "WHERE s.phone IS NOT NULL AND l.phone = s.phone"
+            cursor.execute(  # one index probe per row (a hash join would scan every lead)
+                f"UPDATE {_STAGE_TABLE} s SET lead_id = (SELECT l.id FROM {lead_table} l "  # noqa: S608
+                "WHERE l.phone = s.phone::varchar) WHERE s.phone IS NOT NULL"
             )
             cursor.execute(
                 f"UPDATE {_STAGE_TABLE} s SET lead_id = (SELECT l.id FROM {lead_table} l "  # noqa: S608

@@ -9,7 +9,7 @@ an activity or a follow-up, it changed stage, or it was assigned by anything but
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import CASCADE, SET_NULL, Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from crm.assignment.models import Assignment
@@ -18,7 +18,7 @@ from crm.leads.models import Activity, FollowUp, Lead, StatusChange
 from .models import ImportJob, ImportPhase, ImportStatus
 
 REVERTIBLE = [ImportStatus.COMPLETED, ImportStatus.CANCELLED, ImportStatus.FAILED, ImportStatus.INTERRUPTED]
-CHUNK = 5000
+CHUNK = 20_000
 # Large reverts run as a job; smaller ones answer at once.
 INLINE_LIMIT = 20_000
 
@@ -58,16 +58,41 @@ KEPT_REASONS = {
 
 
 def revert_summary(job: ImportJob) -> dict:
-    """What a revert would do now: {"deletable": n, "kept": {reason: n}} (a lead is counted under its first reason)."""
+    """What a revert would do now: {"deletable": n, "kept": {reason: n}} (a lead is counted under its
+    first reason). One scan of the import's leads."""
     conditions = _touch_conditions(job)
-    leads = Lead.objects.filter(import_job_id=job.pk)
-    kept, remaining = {}, leads
+    aggregates, earlier = {"total": Count("pk")}, None
     for key, condition in conditions.items():
-        count = remaining.filter(condition).count()
-        if count:
-            kept[key] = count
-        remaining = remaining.exclude(condition)
-    return {"deletable": remaining.count(), "kept": kept}
+        condition = Q(condition)
+        aggregates[key] = Count("pk", filter=condition if earlier is None else condition & ~earlier)
+        earlier = condition if earlier is None else earlier | condition
+    counts = Lead.objects.filter(import_job_id=job.pk).aggregate(**aggregates)
+    total = counts.pop("total")
+    kept = {key: count for key, count in counts.items() if count}
+    return {"deletable": total - sum(kept.values()), "kept": kept}
+
+
+def delete_leads(ids) -> int:
+    """Delete leads and what hangs off them in a few set-based statements (no objects loaded)."""
+    for relation in Lead._meta.related_objects:
+        model, field = relation.related_model, relation.field
+        if relation.many_to_many:
+            through = relation.through
+            lead_fk = next(f for f in through._meta.fields if f.related_model is Lead)
+            rows = through._base_manager.filter(**{f"{lead_fk.name}__in": ids})
+            rows._raw_delete(rows.db)
+            continue
+        rows = model._base_manager.filter(**{f"{field.name}__in": ids})
+        on_delete = field.remote_field.on_delete
+        if on_delete is CASCADE:
+            if model._meta.related_objects:
+                rows.delete()  # something hangs off these rows too: let Django collect it
+            else:
+                rows._raw_delete(rows.db)
+        elif on_delete is SET_NULL:
+            rows.update(**{field.name: None})
+    leads = Lead._base_manager.filter(pk__in=ids)
+    return leads._raw_delete(leads.db)
 
 
 def _deletable(job: ImportJob):
@@ -123,8 +148,7 @@ def import_revert(*, job: ImportJob, by) -> dict:
                 _deletable(job).filter(pk__in=ids).select_for_update().order_by("pk").values_list("pk", flat=True)
             )
             if locked:
-                Lead.objects.filter(pk__in=locked).delete()
-            deleted += len(locked)
+                deleted += delete_leads(locked)
             last = ids[-1]
     kept = summary["kept"]
     parts = [f"{count:,} {KEPT_REASONS[key]}" for key, count in kept.items()]
