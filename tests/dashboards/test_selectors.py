@@ -61,12 +61,22 @@ def test_per_counsellor_table(data):
 
 
 def test_median_time_from_assignment_to_first_contact(data):
-    rows = {r["name"]: r for r in selectors.manager_dashboard(Scope(user=data.M))["counsellors"]}
-    # Sunil: L2 2 h, L3 30 min (L1 was assigned before the 30 days; L4 never contacted) -> 1 h 15 min.
+    month = Scope(user=data.M, date_from=data.today - timedelta(days=29), date_to=data.today)
+    rows = {r["name"]: r for r in selectors.manager_dashboard(month)["counsellors"]}
+    # Sunil: L2 2 h, L3 30 min (L1 was created before the range; L4 never contacted) -> 1 h 15 min.
     assert (rows["Sunil Sales"]["median_seconds"], rows["Sunil Sales"]["median_leads"]) == (4500, 2)
     assert rows["Sunil Sales"]["median_text"] == "1 h 15 min"
     # Salma: L5 4 h (a move before the assignment does not count), L6 10 h, L7 1 h -> 4 h.
     assert (rows["Salma Sales"]["median_seconds"], rows["Salma Sales"]["median_leads"]) == (14400, 3)
+    assert rows["Chitra Counsellor"]["median_seconds"] is None
+
+
+def test_median_first_contact_covers_the_last_7_days_without_a_date_filter(data):
+    rows = {r["name"]: r for r in selectors.manager_dashboard(Scope(user=data.M))["counsellors"]}
+    assert (rows["Sunil Sales"]["median_seconds"], rows["Sunil Sales"]["median_leads"]) == (1800, 1)  # L3
+    assert (rows["Salma Sales"]["median_seconds"], rows["Salma Sales"]["median_leads"]) == (14400, 1)  # L5
+    rows = selectors.manager_dashboard(Scope(user=data.M, counsellor_id=data.B.pk))["counsellors"]
+    assert [(r["name"], r["median_seconds"]) for r in rows] == [("Salma Sales", 14400)]
 
 
 def test_sorting_the_counsellor_table(data):
@@ -75,7 +85,7 @@ def test_sorting_the_counsellor_table(data):
     assert names("name") == ["Chitra Counsellor", "Salma Sales", "Sunil Sales"]
     assert names("-assigned") == ["Sunil Sales", "Salma Sales", "Chitra Counsellor"]
     assert names("-conversion") == ["Salma Sales", "Sunil Sales", "Chitra Counsellor"]  # no conversion: last
-    assert names("median") == ["Sunil Sales", "Salma Sales", "Chitra Counsellor"]
+    assert names("median") == ["Sunil Sales", "Salma Sales", "Chitra Counsellor"]  # 30 min, 4 h, none
     assert names("nonsense") == names("name")
 
 

@@ -6,6 +6,7 @@ in that step or a later one (entering or leaving it), or when it is at that step
 lead that went New → Interested → Not interested counts as having reached every step up to Interested.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
@@ -19,14 +20,14 @@ def ladder(stages: list[dict]) -> list[dict]:
     return [s for s in stages if s["active"] and s["kind"] in (StageKind.OPEN, StageKind.WON)]
 
 
-def furthest_step_counts(leads: QuerySet[Lead], rows: list[dict], steps: list[dict], *, restrict: bool) -> dict[int, int]:
+def furthest_step_counts(leads: QuerySet[Lead], rows: list[dict], steps: list[dict]) -> dict[int, int]:
     """{step index: number of leads whose furthest step is that one}.
 
     Most leads are furthest where they are now, which `rows` (the per-stage counts) already say. Only the
     leads whose history went further than their current stage (moved back, or left for a lost stage) need
     the history, and one statement finds them: the moves (from_stage set) whose from or to step is above
     the lead's current step. The rows a lead's creation writes are not read: a lead that moved on has a
-    move leaving that stage, and one that did not is still there. `restrict` limits it to `leads`.
+    move leaving that stage, and one that did not is still there.
     """
     if not steps:
         return {}
@@ -35,14 +36,14 @@ def furthest_step_counts(leads: QuerySet[Lead], rows: list[dict], steps: list[di
     for row in rows:
         if row["stage_id"] in step_of:
             counts[step_of[row["stage_id"]]] = counts.get(step_of[row["stage_id"]], 0) + row["n"]
-    for current, furthest, n in _went_further(leads, steps, restrict=restrict):
+    for current, furthest, n in _went_further(leads, steps):
         if current in step_of:
             counts[step_of[current]] -= n
         counts[furthest] = counts.get(furthest, 0) + n
     return counts
 
 
-def _went_further(leads: QuerySet[Lead], steps: list[dict], *, restrict: bool) -> list[tuple[int, int, int]]:
+def _went_further(leads: QuerySet[Lead], steps: list[dict]) -> list[tuple[int, int, int]]:
     """(current stage id, furthest step, leads) for the leads whose history reached above their current step."""
     q = connection.ops.quote_name
 
@@ -52,21 +53,20 @@ def _went_further(leads: QuerySet[Lead], steps: list[dict], *, restrict: bool) -
 
     moved_from, moved_to, now = step(f"h.{q('from_stage_id')}"), step(f"h.{q('to_stage_id')}"), step(f"l.{q('stage_id')}")
     highest = f"(CASE WHEN {moved_from} > {moved_to} THEN {moved_from} ELSE {moved_to} END)"
-    params: list = []
-    scope_where = ""
-    if restrict:
-        lead_sql, params = leads.values("id").order_by().query.sql_with_params()
-        scope_where = f" AND l.{q('id')} IN ({lead_sql})"
-    history, lead = q(StatusChange._meta.db_table), q(Lead._meta.db_table)
+    try:  # the scope's leads as a derived table, which PostgreSQL folds into the join (its WHERE on `l`)
+        lead_sql, params = leads.values("id", "stage_id").order_by().query.sql_with_params()
+    except EmptyResultSet:  # e.g. Lead.objects.none()
+        return []
+    history = q(StatusChange._meta.db_table)
     # Stage ids and step numbers are integers from the database, written into the SQL as such.
     sql = f"""
         SELECT current, furthest, COUNT(*) FROM (
             SELECT h.{q('lead_id')} AS lead_id, MIN(l.{q('stage_id')}) AS current, MAX({highest}) AS furthest
-            FROM {history} h JOIN {lead} l ON l.{q('id')} = h.{q('lead_id')}
-            WHERE h.{q('from_stage_id')} IS NOT NULL AND {highest} > {now}{scope_where}
+            FROM {history} h JOIN ({lead_sql}) l ON l.{q('id')} = h.{q('lead_id')}
+            WHERE h.{q('from_stage_id')} IS NOT NULL AND {highest} > {now}
             GROUP BY h.{q('lead_id')}
         ) further GROUP BY current, furthest
-    """  # noqa: S608 - only quoted names and integers are interpolated; values are parameters
+    """  # noqa: S608 - only quoted names, integers and Django's own SQL are interpolated; values are parameters
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the hash join of history and leads stays in memory
@@ -79,7 +79,7 @@ def funnel(scope: Scope, stages: list[dict], rows: list[dict]) -> list[dict]:
     """One row per step: reached, conversion from the previous step and drop-off, both in %.
     `rows`: the scope's leads counted per (counsellor, stage) (common.rollup)."""
     steps = ladder(stages)
-    counts = furthest_step_counts(scope.leads(), rows, steps, restrict=scope.filtered)
+    counts = furthest_step_counts(scope.leads(), rows, steps)
     rows, reached_later = [], 0
     for index in range(len(steps) - 1, -1, -1):
         reached_later += counts.get(index, 0)

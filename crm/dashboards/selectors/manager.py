@@ -31,10 +31,18 @@ from .funnel import funnel
 from .timing import humanise_seconds, median_first_contact
 
 CHART_DAYS = 30
+MEDIAN_DAYS = 7
 MAX_CHART_DAYS = 366
 TOP_SOURCES = 10
 
 SORT_KEYS = {"name", "assigned", "contacted", "won", "conversion", "overdue", "median"}
+
+
+def median_window(scope: Scope) -> tuple[date, date]:
+    """The assignments the median first contact covers: the filter's range, or the last 7 days."""
+    end = scope.date_to or today()
+    start = scope.date_from or end - timedelta(days=MEDIAN_DAYS - 1)
+    return max(start, end - timedelta(days=MAX_CHART_DAYS - 1)), end
 
 
 def chart_window(scope: Scope) -> tuple[date, date]:
@@ -56,12 +64,13 @@ def manager_dashboard(scope: Scope) -> dict:
         "stages": distribution(rows, stages, scope),
         "outcomes": outcome_counts(rows, stages, scope),
         "funnel": funnel(scope, stages, rows),
-        "counsellors": _counsellor_rows(rows, contacted_by, overdue_by, stages, scope, window),
+        "counsellors": _counsellor_rows(rows, contacted_by, overdue_by, stages, scope, median_window(scope)),
         "stage_columns": [s for s in stages if s["active"]],
         "daily": _daily(scope, stages, window),
         "sources": _sources(scope),
         "imports": _imports(),
         "window": window,
+        "median_window": median_window(scope),
     }
 
 
@@ -96,7 +105,9 @@ def _counsellor_rows(rows: list[dict], contacted_by: dict, overdue_by: dict, sta
     holders = {r["assigned_to_id"] for r in rows} - set(people) - {None}
     people.update({u.pk: u for u in User.objects.filter(pk__in=holders)})
     medians = median_first_contact(
-        scope.leads(), day_start(window[0]), day_start(window[1] + timedelta(days=1)), restrict=scope.filtered
+        scope.leads().filter(assigned_to_id__in=list(people)),  # the table's rows: lets the index find them
+        day_start(window[0]),
+        day_start(window[1] + timedelta(days=1)),
     )
     table = {
         pk: {"id": pk, "name": str(u), "active": u.is_active, "assigned": 0, "won": 0, "stages": {},

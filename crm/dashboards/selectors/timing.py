@@ -8,6 +8,7 @@ contacted are left out of the median (and counted separately).
 import statistics
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Least
@@ -36,11 +37,11 @@ def _first_contact_delays(leads: QuerySet[Lead], start: datetime, end: datetime)
     )
 
 
-def median_first_contact(leads: QuerySet[Lead], start: datetime, end: datetime, *, restrict: bool = True) -> dict:
+def median_first_contact(leads: QuerySet[Lead], start: datetime, end: datetime) -> dict[int, dict]:
     """{counsellor id: {"seconds": median seconds, "leads": how many contacted leads it is the median of}}
-    for the `leads` assigned in [start, end) (`restrict=False`: every lead, without the IN subquery)."""
+    for the `leads` assigned in [start, end)."""
     if connection.vendor == "postgresql":
-        return _median_postgresql(leads, start, end, restrict)
+        return _median_postgresql(leads, start, end)
     # Elsewhere (SQLite has no percentile function) the delays are fetched and the median taken here.
     per_user: dict[int, list[float]] = {}
     delays = _first_contact_delays(leads, start, end)
@@ -49,31 +50,35 @@ def median_first_contact(leads: QuerySet[Lead], start: datetime, end: datetime, 
     return {uid: {"seconds": statistics.median(values), "leads": len(values)} for uid, values in per_user.items()}
 
 
-def _median_postgresql(leads: QuerySet[Lead], start: datetime, end: datetime, restrict: bool) -> dict[int, dict]:
-    """One statement: every lead assigned in the window joined (by hash, not one probe per lead) with the
+def _median_postgresql(leads: QuerySet[Lead], start: datetime, end: datetime) -> dict[int, dict]:
+    """One statement: the leads assigned in the window joined (by hash, not one probe per lead) with the
     activities and moves since the window opened (a contact after the assignment cannot be older), the
     earliest per lead, then percentile_cont per counsellor."""
-    scope_where, scope_params = "", []
-    if restrict:
-        scope_sql, scope_params = leads.values("id").order_by().query.sql_with_params()
-        scope_where = f" AND l.id IN ({scope_sql})"
-    activity, history, lead = Activity._meta.db_table, StatusChange._meta.db_table, Lead._meta.db_table
+    assigned = (
+        leads.filter(assigned_to__isnull=False, assigned_at__gte=start, assigned_at__lt=end)
+        .values("id", "assigned_to_id", "assigned_at")
+        .order_by()
+    )
+    try:
+        assigned_sql, assigned_params = assigned.query.sql_with_params()
+    except EmptyResultSet:  # e.g. no counsellor at all
+        return {}
+    activity, history = Activity._meta.db_table, StatusChange._meta.db_table
     sql = f"""
         SELECT owner, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), COUNT(*) FROM (
             SELECT l.assigned_to_id AS owner, EXTRACT(EPOCH FROM MIN(e.at) - l.assigned_at) AS seconds
-            FROM {lead} l JOIN (
+            FROM ({assigned_sql}) l JOIN (
                 SELECT lead_id, at FROM {activity} WHERE at > %s
                 UNION ALL
                 SELECT lead_id, at FROM {history} WHERE at > %s AND from_stage_id IS NOT NULL
             ) e ON e.lead_id = l.id AND e.at > l.assigned_at
-            WHERE l.assigned_to_id IS NOT NULL AND l.assigned_at >= %s AND l.assigned_at < %s{scope_where}
             GROUP BY l.id, l.assigned_to_id, l.assigned_at
         ) firsts GROUP BY owner
-    """  # noqa: S608 - only table names are interpolated; values are parameters
+    """  # noqa: S608 - only table names and Django's own SQL are interpolated; values are parameters
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, [start, start, start, end, *scope_params])
+        cursor.execute(sql, [*assigned_params, start, start])
         return {owner: {"seconds": float(median), "leads": n} for owner, median, n in cursor.fetchall()}
 
 
