@@ -152,6 +152,24 @@ def test_companies_report(client_for, data):
     assert (number(html, "avg_employees"), number(html, "avg_revenue")) == ("200", "2,000,000")
     assert number(html, "leads_with_linkedin").startswith("3")
     assert 'href="/leads/?industry=Education"' in html
+    assert link_of(html, "total") == "/companies/"
+    assert 'href="/companies/?industry=Education"' in html
+    html = client_for(data.A).get(reverse("dashboards:companies")).text
+    assert "/companies/" not in html.split('id="company-totals"')[1]  # that list shows every company, not theirs
+
+
+def test_last_five_imports_with_their_status(client_for, data):
+    from crm.imports.models import ImportJob
+
+    jobs = [ImportJob.objects.create(original_name=f"file{i}.csv", status=status, created_by=data.M, created=10 * i)
+            for i, status in enumerate(["completed", "failed", "running", "completed", "queued", "cancelled"])]
+    html = client_for(data.M).get(reverse("dashboards:manager")).text
+    section = html.split('id="imports-title"')[1]
+    assert "file0.csv" not in section  # the oldest of six
+    for job in jobs[1:]:
+        assert f'<a href="/imports/{job.pk}/">{job.original_name}</a>' in section
+    assert section.index("file5.csv") < section.index("file1.csv")  # newest first
+    assert ">Cancelled<" in section and ">Failed<" in section
 
 
 def test_the_first_follow_up_is_worked_in_place_and_then_the_next_comes_up(client_for, data):

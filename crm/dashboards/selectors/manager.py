@@ -248,7 +248,7 @@ def _imports() -> list[dict]:
             "updated": job.updated,
             "duplicates": job.duplicates,
             "errors": job.errors,
-            "url": links.page_url("imports:detail", job.uuid),
+            "url": links.page_url("imports:detail", job.pk),
             "leads_url": links.lead_list_url(import_job=job.pk),
         }
         for job in jobs

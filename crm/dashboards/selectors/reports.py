@@ -2,6 +2,7 @@
 A counsellor's numbers come only from their own leads (and the companies of their own leads)."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
@@ -11,6 +12,7 @@ from crm.accounts.models import User
 from crm.leads.models import Activity, Company, Lead
 from crm.leads.selectors import leads_visible_to
 
+from .. import links
 from .common import Scope, day_start, distribution, outcome_counts, percent, rollup, stage_list, today
 from .funnel import funnel
 
@@ -92,14 +94,17 @@ def companies_report(user) -> dict:
         .order_by()
     )
     scope = Scope(user=user)
+    company_list = links.page_url("leads:company_list") if user.is_manager else None  # it lists every company
     for row in industries:
         row["leads"] = lead_counts.get(row["key"], 0)
         row["leads_url"] = scope.link(industry=row["industry"])
+        row["url"] = f"{company_list}?{urlencode({'industry': row['industry']})}" if company_list else None
     countries = list(
         companies.exclude(country="").values("country").annotate(n=Count("*")).order_by("-n", "country")[:TOP]
     )
     return {
         **numbers,
+        "total_url": company_list,
         "industries": industries,
         "countries": countries,
         "leads_with_company": leads.filter(company__isnull=False).count(),
