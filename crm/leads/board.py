@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .models import Lead, Stage, StageKind
-from .selectors import lead_get_for, leads_visible_to
+from .selectors import active_stages, lead_get_for, leads_visible_to
 from .services import InvalidStage, lead_change_status
 
 PAGE_SIZE = 25
@@ -36,8 +36,6 @@ CARD_FIELDS = ("uuid", "name", "phone", "email", "value", "stage_id", "stage_cha
 
 
 def board_stages():
-    from .selectors import active_stages
-
     return list(active_stages())
 
 
