@@ -67,3 +67,8 @@ def auto_resume_attempts() -> int:
 def text_max_chars() -> int:
     """The documented maximum of the free-text fields (remark, notes) in an import."""
     return setting("IMPORT_TEXT_MAX_CHARS", 5000)
+
+
+def writers() -> int:
+    """Batches written at once on PostgreSQL."""
+    return setting("IMPORT_WRITERS", 2)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm.leads.models import Lead, StatusChange
 
-from .models import ImportJob, ImportRowError, ImportStatus, OnDuplicate, RowProblemLevel
+from .models import ImportBatch, ImportJob, ImportRowError, ImportStatus, OnDuplicate, RowProblemLevel
 from .normalise import INDEX, LOAD_FIELDS, TEXT_FIELDS, UPDATABLE
 
 IMPORT_LOCK_KEY = 7_301_004_2026  # pg_advisory_xact_lock key for import batch writes
@@ -52,14 +52,15 @@ class Seen:
 
 
 class BatchItem:
-    __slots__ = ("row_number", "cells", "record", "errors", "warnings")
+    __slots__ = ("row_number", "cells", "record", "errors", "warnings", "merged")
 
-    def __init__(self, row_number, cells, record, errors, warnings):
+    def __init__(self, row_number, cells, record, errors, warnings, merged=False):
         self.row_number = row_number
         self.cells = cells
         self.record = record
         self.errors = errors
         self.warnings = warnings
+        self.merged = merged
 
 
 def raw_cells(cells) -> list:
@@ -67,19 +68,19 @@ def raw_cells(cells) -> list:
 
 
 class Loader:
-    def __init__(self, job: ImportJob, token: int, mapped_fields: set[str], seen: Seen):
+    def __init__(self, job: ImportJob, token: int, mapped_fields: set[str]):
         self.job_id = job.pk
         self.token = token
         self.by_id = job.created_by_id
         self.on_duplicate = job.on_duplicate
         self.update_fields = [f for f in UPDATABLE if f in mapped_fields]
-        self.seen = seen
         self.is_pg = connection.vendor == "postgresql"
 
     # --- one batch ---------------------------------------------------------------------------------
 
-    def write(self, items: list[BatchItem], checkpoint_row: int) -> dict:
-        counts = dict(created=0, updated=0, duplicates=0, merged=0, errors=0, warnings=0, rows=len(items))
+    def write(self, items: list[BatchItem], batch_index: int, batch_rows: int) -> dict:
+        """Write one batch (rows already classified against the file's earlier rows by the reader)."""
+        counts = dict(created=0, updated=0, duplicates=0, merged=0, errors=0, warnings=0, rows=batch_rows)
         with transaction.atomic():
             problems, accepted = [], []
             for item in items:
@@ -88,7 +89,7 @@ class Loader:
                     problems.extend(self._problems(item, item.errors, RowProblemLevel.ERROR, with_raw=True))
                     continue
                 record = item.record
-                if self.seen.merged(record[1], record[3]):
+                if item.merged:
                     counts["merged"] += 1
                     continue
                 if item.warnings:
@@ -102,7 +103,8 @@ class Loader:
                 counts.update(created=created, updated=updated, duplicates=duplicates)
             if problems:
                 ImportRowError.objects.bulk_create(problems, batch_size=2000)
-            self._checkpoint(counts, checkpoint_row, now)
+            ImportBatch.objects.create(job_id=self.job_id, index=batch_index, rows=batch_rows)
+            self._checkpoint(counts, now)
         return counts
 
     def _load_generic(self, accepted, now):
@@ -123,12 +125,12 @@ class Loader:
             )
         return rows
 
-    def _checkpoint(self, counts, checkpoint_row, now):
+    def _checkpoint(self, counts, now):
         done = ImportJob.objects.filter(
             pk=self.job_id, attempts=self.token, status=ImportStatus.RUNNING, cancel_requested=False
         ).update(
-            checkpoint_row=checkpoint_row,
-            rows_read=checkpoint_row,
+            checkpoint_row=F("checkpoint_row") + counts["rows"],
+            rows_read=F("rows_read") + counts["rows"],
             created=F("created") + counts["created"],
             updated=F("updated") + counts["updated"],
             duplicates=F("duplicates") + counts["duplicates"],
@@ -278,6 +280,11 @@ class Loader:
     def _update_pg(self, cursor, now) -> int:
         if self.on_duplicate == OnDuplicate.SKIP or not self.update_fields:
             return 0
+        # Lock the matched leads in id order first: two writers never wait on each other in a cycle.
+        cursor.execute(
+            f"SELECT l.id FROM {Lead._meta.db_table} l JOIN {_STAGE_TABLE} s ON s.lead_id = l.id "  # noqa: S608
+            "ORDER BY l.id FOR UPDATE OF l"
+        )
         fill = self.on_duplicate == OnDuplicate.FILL
         sets, changed = [], []
         for field in self.update_fields:

@@ -119,6 +119,18 @@ class ImportUploadChunk(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="importchunk_job_index")]
 
 
+class ImportBatch(models.Model):
+    """A batch of rows committed together with its leads: a resumed run skips the batches recorded here
+    (batches may commit out of order when two writers work in parallel)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField()
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="importbatch_job_index")]
+
+
 class RowProblemLevel(models.TextChoices):
     ERROR = "error", "Rejected"
     WARNING = "warning", "Imported with a change"

@@ -12,7 +12,6 @@ parallel with Python), with at most two batches in flight so memory stays flat.
 import logging
 import queue
 import threading
-import time
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -23,7 +22,7 @@ from . import limits, readers
 from .detect import WholeFileError
 from .loader import BatchItem, Loader, LostClaim, Seen
 from .mapping import mapping_problems
-from .models import ImportJob, ImportPhase, ImportStatus
+from .models import ImportBatch, ImportJob, ImportPhase, ImportStatus
 from .normalise import RowNormaliser
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def claim(job_id: int, rq_job_id: str = "") -> int | None:
         heartbeat_at=now,
         started_at=Coalesce("started_at", now),
         run_started_at=now,
-        run_start_row=F("checkpoint_row"),
+        run_start_row=F("rows_read"),
         rq_job_id=rq_job_id[:64],
         message="",
     )
@@ -142,40 +141,39 @@ def _run(job, token, inline, progress):
         date1904=job.date1904,
     )
     seen = Seen()
-    loader = Loader(job, token, normaliser.mapped_fields, seen)
-    writer = _InlineWriter(loader) if inline else _ThreadWriter(loader)
+    loader = Loader(job, token, normaliser.mapped_fields)
+    writer = _InlineWriter(loader) if inline else _ThreadWriter(loader, writers=_writer_count())
     batch_size = limits.batch_rows()
-    resume_from = job.checkpoint_row
-    nonblank = job.checkpoint_row > 0
+    done = set(ImportBatch.objects.filter(job_id=job.pk).values_list("index", flat=True))
+    nonblank = bool(done)
     data_index = 0
     with writer, readers.rows_of(job) as rows:
-        items = []
+        items, batch_index = [], 0
         for position, (row_number, cells) in enumerate(rows):
             if position <= job.header_row:
                 continue
             data_index += 1
             if data_index > limits.max_rows():
                 raise WholeFileError(f"The file has more than {limits.max_rows():,} rows. Split it into smaller files.")
-            if readers.is_blank(cells):
-                if data_index <= resume_from:
-                    continue
-                items.append(None)
-            else:
+            batch_index = (data_index - 1) // batch_size
+            saved = batch_index in done
+            if not readers.is_blank(cells):
                 nonblank = True
                 record, errors, warnings = normaliser(cells)
-                if data_index <= resume_from:
-                    if not errors:
-                        seen.merged(record[1], record[3])
-                    continue
-                items.append(BatchItem(row_number, cells, record, errors, warnings))
-            if len(items) >= batch_size:
-                writer.put(items, data_index)
+                merged = False if errors else seen.merged(record[1], record[3])
+                if not saved:
+                    items.append(BatchItem(row_number, cells, record, errors, warnings, merged))
+            if data_index % batch_size == 0:
+                if not saved:
+                    writer.put(items, batch_index, batch_size)
                 items = []
                 if progress:
                     progress(data_index)
         if not nonblank:
             raise WholeFileError("The file has a header row but no data rows.")
-        writer.put(items, data_index)
+        last_rows = data_index % batch_size
+        if last_rows and batch_index not in done:
+            writer.put(items, batch_index, last_rows)
     if progress:
         progress(data_index)
     if job.distribute:
@@ -216,21 +214,30 @@ class _InlineWriter:
     def __exit__(self, *exc):
         return False
 
-    def put(self, items, checkpoint_row):
-        self.loader.write([item for item in items if item is not None], checkpoint_row)
+    def put(self, items, batch_index, batch_rows):
+        self.loader.write(items, batch_index, batch_rows)
+
+
+def _writer_count() -> int:
+    """PostgreSQL takes two batches at once (index upkeep runs in two server processes); SQLite has one writer."""
+    return limits.writers() if connection.vendor == "postgresql" else 1
 
 
 class _ThreadWriter:
-    """Writes batches in a second thread (its own database connection), at most two batches queued."""
+    """Writes batches in worker threads (each its own database connection), a few batches queued at most.
+    Batches may commit out of order; each records itself (ImportBatch) so a resumed run skips it."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, writers=1):
         self.loader = loader
-        self.queue = queue.Queue(maxsize=2)
+        self.queue = queue.Queue(maxsize=2 * writers)
         self.error = None
-        self.thread = threading.Thread(target=self._work, daemon=True, name="import-writer")
+        self.threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"import-writer-{i}") for i in range(writers)
+        ]
 
     def __enter__(self):
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def _work(self):
@@ -240,35 +247,34 @@ class _ThreadWriter:
                 if task is None:
                     return
                 if self.error is None:
-                    items, checkpoint_row = task
                     try:
-                        self.loader.write([item for item in items if item is not None], checkpoint_row)
+                        self.loader.write(*task)
                     except BaseException as error:  # handed to the reading thread
                         self.error = error
         finally:
             connection.close()
 
-    def put(self, items, checkpoint_row):
+    def put(self, items, batch_index, batch_rows):
         while True:
             if self.error is not None:
                 raise self.error
             try:
-                self.queue.put((items, checkpoint_row), timeout=0.5)
+                self.queue.put((items, batch_index, batch_rows), timeout=0.5)
                 return
             except queue.Full:
-                if not self.thread.is_alive():
-                    raise RuntimeError("the import's writer thread stopped") from self.error
+                if not any(thread.is_alive() for thread in self.threads):
+                    raise RuntimeError("the import's writer threads stopped") from self.error
 
     def __exit__(self, exc_type, exc, tb):
-        deadline = time.monotonic() + 3600
-        while self.thread.is_alive():
-            try:
-                self.queue.put(None, timeout=0.5)
-                break
-            except queue.Full:
-                if time.monotonic() > deadline:
+        for thread in self.threads:
+            while thread.is_alive():
+                try:
+                    self.queue.put(None, timeout=0.5)
                     break
-        self.thread.join()
+                except queue.Full:
+                    continue
+        for thread in self.threads:
+            thread.join()
         if exc_type is None and self.error is not None:
             raise self.error
         return False
