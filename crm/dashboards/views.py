@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from crm.core.htmx import wants_partial
 from crm.core.roles import manager_required
@@ -10,6 +11,9 @@ from . import selectors
 from .caching import cached
 from .forms import PRESETS, DashboardFilterForm, preset_range
 from .selectors.manager import SORT_KEYS
+
+# One URL answers the whole page or, for htmx, the fragment it targets: caches must tell them apart.
+FRAGMENT_HEADERS = ("HX-Request", "HX-Target")
 
 
 @require_GET
@@ -45,6 +49,7 @@ def _sort_links(request, current: str) -> dict:
 
 
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 @manager_required
 def manager(request):
     form = DashboardFilterForm(request.GET or None)
@@ -74,6 +79,7 @@ def manager(request):
 
 
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 @login_required
 def counsellor(request):
     user = request.user
@@ -98,6 +104,7 @@ def counsellor(request):
 
 
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 @login_required
 def funnel_report(request):
     scope = selectors.Scope(user=request.user)

@@ -60,6 +60,7 @@ def test_filters_are_in_the_url_and_htmx_gets_the_fragment(client_for, data):
     response = client_for(data.M).get(url, headers={**HTMX, "HX-Target": "dashboard-body"})
     html = response.text
     assert "<html" not in html and html.lstrip().startswith('<div id="dashboard-body"')
+    assert "HX-Request" in response["Vary"]  # the same URL answers the whole page without htmx
     assert number(html, "all") == "3"
     assert link_of(html, "all") == f"/leads/?counsellor={data.B.pk}"
     assert f'<option value="{data.B.pk}" selected>' in html  # the form shows the filter it applied

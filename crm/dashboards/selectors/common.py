@@ -1,7 +1,7 @@
 """What every dashboard number shares: who is asking, which leads they may count, and the day boundaries
 in the user's time zone (activated by the middleware)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -38,7 +38,6 @@ class Scope:
     counsellor_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = field(default="", compare=False)
 
     @property
     def is_manager(self) -> bool:
