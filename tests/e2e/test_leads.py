@@ -12,6 +12,14 @@ from tests.factories import LeadFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+@pytest.fixture(autouse=True)
+def pipeline(transactional_db):
+    """The admissions stages, whatever an earlier transactional test flushed (idempotent)."""
+    from crm.leads.pipelines import load_pipeline
+
+    return load_pipeline("admissions")
+
+
 @pytest.fixture
 def counsellor(transactional_db):
     return UserFactory(role="sales", email="kiran@example.com", full_name="Kiran Counsellor")
