@@ -185,3 +185,35 @@ def test_the_first_follow_up_is_worked_in_place_and_then_the_next_comes_up(clien
     html = client.get(reverse("dashboards:counsellor"), headers={**HTMX, "HX-Target": "work-list"}).text
     assert re.search(r'id="work-current" data-lead="([^"]+)"', html).group(1) == str(l4.uuid)
     assert f'hx-post="{reverse("leads:record_outcome", args=[l4.uuid])}"' in html
+
+
+def linked_numbers(html: str) -> list[tuple[str, int]]:
+    """Every (lead-list URL, number) a page links."""
+    found = re.findall(r'<a href="(/leads/[^"]*)" class="num-link"[^>]*>([\d,]+)</a>', html)
+    return [(url.replace("&amp;", "&"), int(n.replace(",", ""))) for url, n in found]
+
+
+@pytest.mark.parametrize(
+    "who, page, params",
+    [
+        ("M", "dashboards:manager", {}),
+        ("M", "dashboards:manager", {"counsellor": "B"}),
+        ("M", "dashboards:manager", {"date_from": -12, "date_to": -9}),
+        ("A", "dashboards:counsellor", {}),
+        ("M", "dashboards:funnel", {}),
+        ("A", "dashboards:funnel", {}),
+        ("B", "dashboards:funnel", {"view": "chart"}),
+        ("M", "dashboards:companies", {}),
+        ("A", "dashboards:companies", {}),
+    ],
+)
+def test_every_linked_number_is_the_count_the_lead_list_shows(client_for, data, who, page, params):
+    params = {key: data.B.pk if value == "B" else data.today + timedelta(days=value) if isinstance(value, int) else value
+              for key, value in params.items()}
+    client = client_for(getattr(data, who))
+    links = linked_numbers(client.get(reverse(page), params).text)
+    assert len(links) >= (2 if page.endswith("companies") else 5)
+    for url, n in links:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert (url, response.context["total"]) == (url, n)
