@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -96,21 +96,31 @@ class Totals:
         return ("≈ " if self.estimated else "") + compact_amount(self.value)
 
 
-def column_totals(leads, stage, *, estimate=True) -> Totals:
+def column_totals(leads, stage) -> Totals:
     """Lead count (exact, from the (stage, rank) or (assigned_to, stage, rank) index) and total deal value:
     exact up to EXACT_VALUE_MAX cards; above that estimated from a sample (the deal value is in no index, so
-    an exact sum reads every card of the column from the table, ~10 µs a card). With estimate=False a big
-    column's value is left out (value None): one card more or less does not change an estimate."""
+    an exact sum reads every card of the column from the table, ~10 µs a card)."""
     rows = leads.filter(stage=stage)
     count = rows.count()  # COUNT(*): an index-only scan (COUNT(id) or extra aggregates make it read the table)
     if count > EXACT_VALUE_MAX:
-        if not estimate:
-            return Totals(count, None, estimated=True)
         estimate = _estimated_value(rows, count)
         if estimate is not None:
             return Totals(count, estimate, estimated=True)
     value = rows.aggregate(total=Sum("value"))["total"] if count else None
     return Totals(count, value or Decimal(0))
+
+
+def column_counts(leads, stages) -> dict:
+    """{stage id: Totals} for a few columns after a move: exact counts in one index scan; the value where it
+    is exact (EXACT_VALUE_MAX cards or fewer), None where the column shows an estimate."""
+    counts = dict(leads.filter(stage__in=stages).values_list("stage").annotate(n=Count("*")).order_by())
+    small = [stage.pk for stage in stages if counts.get(stage.pk, 0) <= EXACT_VALUE_MAX]
+    values = dict(leads.filter(stage__in=small).values_list("stage").annotate(v=Sum("value")).order_by()) if small else {}
+    return {
+        stage.pk: Totals(counts.get(stage.pk, 0), values.get(stage.pk) or Decimal(0))
+        if stage.pk in small else Totals(counts[stage.pk], None, estimated=True)
+        for stage in stages
+    }
 
 
 def _estimated_value(rows, count):
@@ -236,10 +246,10 @@ def lead_move(*, by, lead_uuid, stage_id, version, before=None, after=None, posi
     """Move a lead the user may see to `stage_id`, directly below the card `before` and above the card
     `after` (UUIDs of its neighbours on the user's board; either may be None), through lead_change_status
     (StatusChange on a stage change, version check). A lost stage keeps `note` as the reason; a won stage
-    takes `value` as the deal value. Returns the fresh lead (with `previous_stage_id`); raises Http404,
+    takes `value` as the deal value. Returns the fresh lead (with `previous_stage`); raises Http404,
     InvalidStage or VersionConflict (nothing changes)."""
     lead = lead_get_for(by, lead_uuid)
-    previous_stage_id = lead.stage_id
+    previous_stage = lead.stage
     # Moves into one column are serialised (ranks are read, then written); FOR NO KEY UPDATE does not
     # block other writers that only reference the stage.
     stage = Stage.objects.select_for_update(no_key=True).filter(pk=stage_id, is_active=True).first()
@@ -256,5 +266,5 @@ def lead_move(*, by, lead_uuid, stage_id, version, before=None, after=None, posi
     extra = {"value": value} if value is not None and stage.kind == StageKind.WON else None
     moved = lead_change_status(lead=lead, stage=stage, by=by, note=note.strip(), version=version, rank=rank,
                                extra_updates=extra)
-    moved.previous_stage_id = previous_stage_id
+    moved.previous_stage = previous_stage
     return moved

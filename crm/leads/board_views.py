@@ -104,15 +104,15 @@ def _not_found(request):
     raise Http404("No such lead.")
 
 
-def _columns(leads, stage_ids):
+def _columns(leads, stages):
     """Each column's count, and its header when its value is exact (big columns keep their estimate)."""
     columns = {}
-    for stage in Stage.objects.filter(pk__in=[pk for pk in stage_ids if pk]):
-        totals = board.column_totals(leads, stage, estimate=False)
+    for stage_id, totals in board.column_counts(leads, stages).items():
+        stage = next(stage for stage in stages if stage.pk == stage_id)
         head = None
         if totals.value is not None:
             head = render_to_string("leads/_board_column_head.html", {"stage": stage, "totals": totals})
-        columns[str(stage.pk)] = {"count": totals.count, "count_display": f"{totals.count:,}", "head": head}
+        columns[str(stage_id)] = {"count": totals.count, "count_display": f"{totals.count:,}", "head": head}
     return columns
 
 
@@ -155,11 +155,13 @@ def pipeline_move(request):
         else:
             messages.success(request, f"Moved {lead} to {lead.stage}.")
         return HttpResponseRedirect(f"{board_url}?{query}" if query else board_url)
-    stage_ids = {getattr(lead, "previous_stage_id", None), lead.stage_id, data["stage"]}
+    stages = {stage.pk: stage for stage in (getattr(lead, "previous_stage", None), lead.stage) if stage}
+    if data["stage"] not in stages:  # a conflict: the column the card was dropped in needs its count too
+        stages.update({stage.pk: stage for stage in Stage.objects.filter(pk=data["stage"])})
     board.decorate([lead])
     card = render_to_string("leads/_board_card.html", {"card": lead})
     body = {"lead": str(lead.uuid), "stage": lead.stage_id, "version": lead.version, "card": card,
-            "columns": _columns(leads, stage_ids)}
+            "columns": _columns(leads, list(stages.values()))}
     if message:
         body["error"] = message
     return JsonResponse(body, status=status)
