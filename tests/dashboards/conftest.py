@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from crm.leads.models import Activity, Company, FollowUp, Lead, StatusChange
+from crm.leads.pipelines import load_pipeline
 from tests.factories import LeadFactory, UserFactory, stage_named
 
 
@@ -34,6 +35,12 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def pipeline(db):
+    """The admissions stages, whatever an earlier transactional test flushed (idempotent)."""
+    return load_pipeline("admissions")
 
 
 @pytest.fixture(autouse=True)

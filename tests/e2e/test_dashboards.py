@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from crm.dashboards import selectors
 from crm.leads.demo import fill
 from crm.leads.models import Lead
+from crm.leads.pipelines import load_pipeline
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -26,6 +27,7 @@ DEMO_PASSWORD = "demo-pass-123"  # crm.leads.demo's counsellors
 def demo(transactional_db, settings):
     """A small realistic data set (the demo generator: 4 counsellors, history over 90 days)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_pipeline("admissions")  # whatever an earlier transactional test flushed (idempotent)
     cache.clear()
     fill(leads=1500, log=lambda *args: None)
     # The generator's SQLite path leaves created_at at "now" (auto_now_add wins over bulk_create's value);
