@@ -7,6 +7,7 @@ from crm.accounts.selectors import counsellors
 from crm.leads.selectors import active_stages
 
 from .selectors import MAX_BULK
+from .services import pack_owners, unpack_owners
 
 ACTIONS = [
     ("assign", "Assign to one counsellor"),
@@ -120,21 +121,11 @@ class LeadAssignForm(forms.Form):
 
 
 def snapshot_dumps(rows, *, user) -> str:
-    """Sign (pk, owner) pairs compactly: pks as gaps (pk order), owners as ids with 0 for nobody."""
-    gaps, previous = [], 0
-    for pk, *_ in rows:
-        gaps.append(pk - previous)
-        previous = pk
-    owners = [row[1] or 0 for row in rows]
-    return signing.dumps({"g": gaps, "o": owners}, salt=f"{SNAPSHOT_SALT}:{user.pk}", compress=True)
+    """Sign the (pk, owner) pairs the preview showed, compactly (zlib), for this user only."""
+    return signing.dumps(pack_owners(rows), salt=f"{SNAPSHOT_SALT}:{user.pk}", compress=True)
 
 
 def snapshot_loads(token: str, *, user) -> dict[int, int | None]:
     """{lead pk: owner id or None} from a preview's token; raises signing.BadSignature (or its subclass
     SignatureExpired) when the token was altered, belongs to someone else, or is over an hour old."""
-    data = signing.loads(token, salt=f"{SNAPSHOT_SALT}:{user.pk}", max_age=SNAPSHOT_MAX_AGE)
-    expected, pk = {}, 0
-    for gap, owner in zip(data["g"], data["o"], strict=True):
-        pk += gap
-        expected[pk] = owner or None
-    return expected
+    return unpack_owners(signing.loads(token, salt=f"{SNAPSHOT_SALT}:{user.pk}", max_age=SNAPSHOT_MAX_AGE))

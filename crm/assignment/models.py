@@ -13,8 +13,18 @@ class Method(models.TextChoices):
     UNDO = "undo", "Undo"
 
 
+class BatchState(models.TextChoices):
+    DONE = "done", "Done"
+    QUEUED = "queued", "Queued"
+    FAILED = "failed", "Failed"
+
+
 class AssignmentBatch(models.Model):
-    """One bulk action by a manager: what it did, and whether it was undone."""
+    """One bulk action by a manager: what it did, and whether it was undone.
+
+    Large actions are queued (state "queued", `params` say what to do) and run by a worker, which turns
+    the row into the finished batch ("done") or records why it could not ("failed", `error`).
+    """
 
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(db_index=True)
@@ -29,6 +39,9 @@ class AssignmentBatch(models.Model):
     undo_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undo_batch"
     )
+    state = models.CharField(max_length=6, choices=BatchState.choices, default=BatchState.DONE)
+    params = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -39,7 +52,10 @@ class AssignmentBatch(models.Model):
 
     @property
     def can_undo(self) -> bool:
-        return self.undone_at is None and self.method not in (Method.UNDO, Method.MANUAL) and self.count > 0
+        return (
+            self.state == BatchState.DONE and self.undone_at is None
+            and self.method not in (Method.UNDO, Method.MANUAL) and self.count > 0
+        )
 
 
 class Assignment(models.Model):

@@ -36,6 +36,13 @@ def batch_get(pk) -> AssignmentBatch:
         raise Http404("No such bulk action.") from None
 
 
+def failed_undo(batch: AssignmentBatch) -> AssignmentBatch | None:
+    """The latest queued undo of `batch` that failed (its error is shown next to the Undo button)."""
+    return (
+        AssignmentBatch.objects.filter(method="undo", state="failed", params__undo_of=batch.pk).order_by("-pk").first()
+    )
+
+
 def undo_preview(batch: AssignmentBatch) -> dict:
     """How many of the batch's leads an undo would put back now, and how many were touched since."""
     if batch.method == "stage":

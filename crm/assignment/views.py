@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.accounts.selectors import counsellors
-from crm.core.htmx import wants_partial
+from crm.core.htmx import page_or_partial, wants_partial
 from crm.core.roles import manager_required
 from crm.leads.selectors import lead_get_for, leads_from_selection, leads_visible_to
 
@@ -21,6 +21,7 @@ from .previews import bulk_preview_data, next_preview_data
 from .selectors import (
     MAX_BULK,
     batch_get,
+    failed_undo,
     new_assigned_leads,
     recent_batches,
     selection_rows,
@@ -142,7 +143,13 @@ def bulk_apply(request):
         return _preview_error(request, _form_errors(form), next_url)
     data, ids, by = form.cleaned_data, list(expected), request.user
     try:
-        if data["action"] == "assign":
+        if services.runs_in_background(len(ids)):
+            batch = services.batch_queue(by=by, method=services.ACTION_METHODS[data["action"]], count=len(ids), params={
+                "op": "bulk", "action": data["action"], "to_user": getattr(data["to_user"], "pk", None),
+                "counsellors": [user.pk for user in data["counsellors"]], "stage": getattr(data["stage"], "pk", None),
+                "note": data["note"], "expected": services.pack_owners(sorted(expected.items())),
+            })
+        elif data["action"] == "assign":
             batch = services.leads_assign(lead_ids=ids, to_user=data["to_user"], by=by, expected_owners=expected)
         elif data["action"] == "distribute":
             batch = services.leads_distribute(lead_ids=ids, by=by, counsellors=list(data["counsellors"]) or None,
@@ -179,8 +186,13 @@ def next_apply(request):
         return _preview_error(request, _form_errors(form), next_url)
     data = form.cleaned_data
     try:
-        batch = services.leads_assign_next(to_user=data["to_user"], n=data["n"], by=request.user,
-                                           newest_first=data["order"] == "newest")
+        if services.runs_in_background(data["n"]):
+            batch = services.batch_queue(by=request.user, method="next_n", count=data["n"], params={
+                "op": "next", "to_user": data["to_user"].pk, "n": data["n"], "newest_first": data["order"] == "newest",
+            })
+        else:
+            batch = services.leads_assign_next(to_user=data["to_user"], n=data["n"], by=request.user,
+                                               newest_first=data["order"] == "newest")
     except services.AssignmentError as exc:
         return _preview_error(request, [str(exc)], next_url)
     return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
@@ -230,15 +242,18 @@ def batch_list(request):
 @require_GET
 @manager_required
 def batch_detail(request, pk):
+    """A bulk action's result with its Undo; while it is queued the page polls itself (htmx, every 2 s)."""
     batch = batch_get(pk)
+    undo_batch = getattr(batch, "undo_batch", None)
     context = {
         "batch": batch,
         "summary": batch.summary,
-        "undo": undo_preview(batch) if batch.can_undo else None,
-        "undo_batch": getattr(batch, "undo_batch", None) if batch.undone_at else None,
+        "undo": undo_preview(batch) if batch.can_undo and undo_batch is None else None,
+        "undo_batch": undo_batch,
+        "failed_undo": failed_undo(batch) if undo_batch is None and batch.can_undo else None,
         "next": _next_url(request, default="assignment:batch_list"),
     }
-    return render(request, "assignment/batch_detail.html", context)
+    return render(request, page_or_partial(request, "assignment/batch_detail.html", "batch-page"), context)
 
 
 @require_POST
@@ -247,6 +262,11 @@ def batch_undo(request, pk):
     batch = batch_get(pk)
     next_url = _next_url(request, default="assignment:batch_list")
     try:
+        if services.runs_in_background(batch.count):
+            services.batch_queue(by=request.user, method="undo", params={"op": "undo", "undo_of": batch.pk},
+                                 count=batch.count, undo_of=batch)
+            messages.info(request, "The undo is queued; this page shows the result when it is done.")
+            return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
         summary = services.batch_undo(batch=batch, by=request.user)
     except services.AssignmentError as exc:
         messages.error(request, str(exc))

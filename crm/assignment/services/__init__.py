@@ -11,12 +11,20 @@ from .assign import (
     next_unassigned,
     plan_distribution,
 )
-from .common import AssignmentError, OwnerChanged, open_workloads
+from .common import AssignmentError, OwnerChanged, open_workloads, pack_owners, unpack_owners
 from .notice import assignments_mark_seen
+from .queued import ACTION_METHODS, batch_mark_failed, batch_queue, batch_run_queued, runs_in_background
 from .stage import leads_stage_change
 from .undo import batch_undo
 
 __all__ = [
+    "ACTION_METHODS",
+    "batch_mark_failed",
+    "batch_queue",
+    "batch_run_queued",
+    "pack_owners",
+    "runs_in_background",
+    "unpack_owners",
     "AssignmentError",
     "assignments_mark_seen",
     "OwnerChanged",

@@ -23,6 +23,7 @@ from .common import (
     open_workloads,
     split_stale,
     stale_summary,
+    start_batch,
     user_names,
 )
 
@@ -79,7 +80,7 @@ def _finish(batch, summary) -> AssignmentBatch:
 
 
 @transaction.atomic
-def leads_assign(*, lead_ids, to_user, by, method=Method.BULK, expected_owners=None) -> AssignmentBatch:
+def leads_assign(*, lead_ids, to_user, by, method=Method.BULK, expected_owners=None, batch=None) -> AssignmentBatch:
     """Give every lead in `lead_ids` to `to_user` (None: unassign them).
 
     `expected_owners` ({lead id: owner id or None}, what the caller's preview showed): leads whose owner
@@ -92,7 +93,7 @@ def leads_assign(*, lead_ids, to_user, by, method=Method.BULK, expected_owners=N
     fresh, stale = split_stale(rows, expected_owners)
     owners = dict(fresh)
     target = to_user.pk if to_user else None
-    batch = AssignmentBatch.objects.create(by=by, at=now, method=method)
+    batch = start_batch(batch, by=by, method=method, at=now)
     taken_from = Counter(owner for owner in owners.values() if owner != target)
     changed = _move({target: list(owners)}, owners, by=by, method=method, batch=batch, at=now)
     summary = {
@@ -108,8 +109,9 @@ def leads_assign(*, lead_ids, to_user, by, method=Method.BULK, expected_owners=N
     return _finish(batch, summary)
 
 
-def leads_unassign(*, lead_ids, by, expected_owners=None) -> AssignmentBatch:
-    return leads_assign(lead_ids=lead_ids, to_user=None, by=by, method=Method.UNASSIGN, expected_owners=expected_owners)
+def leads_unassign(*, lead_ids, by, expected_owners=None, batch=None) -> AssignmentBatch:
+    return leads_assign(lead_ids=lead_ids, to_user=None, by=by, method=Method.UNASSIGN, expected_owners=expected_owners,
+                        batch=batch)
 
 
 def eligible_seats(counsellors, rows) -> tuple[list[Seat], list[dict], dict[int, User]]:
@@ -160,7 +162,8 @@ def plan_distribution(rows, counsellors=None) -> dict:
 
 
 @transaction.atomic
-def leads_distribute(*, lead_ids, by, counsellors=None, method=Method.DISTRIBUTE, expected_owners=None) -> AssignmentBatch:
+def leads_distribute(*, lead_ids, by, counsellors=None, method=Method.DISTRIBUTE, expected_owners=None,
+                     batch=None) -> AssignmentBatch:
     """Share the leads evenly across `counsellors` (default: every available counsellor); see planning.py.
     Leads that cannot be placed (everyone at capacity) keep their owner (unassigned ones stay unassigned);
     summary["left_unassigned"] says how many."""
@@ -169,7 +172,7 @@ def leads_distribute(*, lead_ids, by, counsellors=None, method=Method.DISTRIBUTE
     rows = lock_leads(ids, fields=("pk", "assigned_to_id", "stage_id"))
     fresh, stale = split_stale(rows, expected_owners)
     plan = plan_distribution(fresh, counsellors)
-    batch = AssignmentBatch.objects.create(by=by, at=now, method=method)
+    batch = start_batch(batch, by=by, method=method, at=now)
     changed = _move(plan["dealt"], plan["owners"], by=by, method=method, batch=batch, at=now)
     summary = {
         "requested": len(ids),
@@ -195,7 +198,7 @@ def next_unassigned(*, n: int, newest_first: bool = False, lock: bool = False) -
 
 
 @transaction.atomic
-def leads_assign_next(*, to_user, n: int, by, newest_first: bool = False) -> AssignmentBatch:
+def leads_assign_next(*, to_user, n: int, by, newest_first: bool = False, batch=None) -> AssignmentBatch:
     """Give the next `n` unassigned leads (oldest first, or newest first) to `to_user`."""
     if to_user is None:
         raise AssignmentError("Choose the counsellor who gets the leads.")
@@ -203,7 +206,7 @@ def leads_assign_next(*, to_user, n: int, by, newest_first: bool = False) -> Ass
     if n < 1:
         raise AssignmentError("Choose how many leads (1 or more).")
     ids = next_unassigned(n=n, newest_first=newest_first, lock=True)
-    batch = leads_assign(lead_ids=ids, to_user=to_user, by=by, method=Method.NEXT_N)
+    batch = leads_assign(lead_ids=ids, to_user=to_user, by=by, method=Method.NEXT_N, batch=batch)
     batch.summary.update({"n": n, "newest_first": newest_first, "requested": n, "available": len(ids)})
     batch.save(update_fields=["summary"])
     return batch

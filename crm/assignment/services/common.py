@@ -83,5 +83,35 @@ def stale_summary(stale_ids) -> dict:
     }
 
 
+def start_batch(batch, *, by, method, at, **fields):
+    """The batch a bulk action writes into: a queued one (run now by a worker) or a new one."""
+    from crm.assignment.models import AssignmentBatch, BatchState
+
+    if batch is None:
+        return AssignmentBatch.objects.create(by=by, at=at, method=method, **fields)
+    batch.by, batch.at, batch.method, batch.state = by, at, method, BatchState.DONE
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    batch.save()
+    return batch
+
+
+def pack_owners(rows) -> dict:
+    """(pk, owner, ...) rows in pk order, compactly: pks as gaps, owners as ids with 0 for nobody."""
+    gaps, previous = [], 0
+    for pk, *_ in rows:
+        gaps.append(pk - previous)
+        previous = pk
+    return {"g": gaps, "o": [row[1] or 0 for row in rows]}
+
+
+def unpack_owners(data: dict) -> dict[int, int | None]:
+    expected, pk = {}, 0
+    for gap, owner in zip(data["g"], data["o"], strict=True):
+        pk += gap
+        expected[pk] = owner or None
+    return expected
+
+
 def user_names(user_ids) -> dict[int, str]:
     return {user.pk: str(user) for user in User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])}

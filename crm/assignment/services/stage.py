@@ -11,7 +11,7 @@ from crm.leads.models import Lead, Stage
 from crm.leads.services import leads_bulk_change_status
 
 from ._sql import _ids_sql, chunked, lock_leads
-from .common import as_id_list
+from .common import as_id_list, start_batch
 
 
 def _record_moves(ids, *, batch_id) -> None:
@@ -29,13 +29,13 @@ def _record_moves(ids, *, batch_id) -> None:
 
 
 @transaction.atomic
-def leads_stage_change(*, lead_ids, stage, by, note: str = "") -> AssignmentBatch:
+def leads_stage_change(*, lead_ids, stage, by, note: str = "", batch=None) -> AssignmentBatch:
     """Move the leads to `stage` (raises crm.leads.services.InvalidStage for an inactive stage)."""
     ids = as_id_list(lead_ids)
     now = timezone.now()
     rows = lock_leads(ids, fields=("pk", "stage_id"))
     moving = [pk for pk, stage_id in rows if stage_id != stage.pk]
-    batch = AssignmentBatch.objects.create(by=by, at=now, method=Method.STAGE)
+    batch = start_batch(batch, by=by, method=Method.STAGE, at=now)
     _record_moves(moving, batch_id=batch.pk)
     moved = leads_bulk_change_status(lead_ids=moving, stage=stage, by=by, note=note) if moving else 0
     names = dict(Stage.objects.values_list("pk", "name"))

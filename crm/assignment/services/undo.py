@@ -12,12 +12,12 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.assignment.models import Assignment, AssignmentBatch, Method, StageMove
+from crm.assignment.models import Assignment, AssignmentBatch, BatchState, Method, StageMove
 from crm.leads.models import Stage
 from crm.leads.services import leads_bulk_change_status
 
 from ._sql import insert_history, lock_leads, set_owner
-from .common import AssignmentError
+from .common import AssignmentError, start_batch
 
 REASONS = {
     "owner_changed": "their owner changed since",
@@ -96,16 +96,26 @@ def _undo_stages(batch, by) -> tuple[int, dict]:
     return restored, skipped
 
 
-@transaction.atomic
-def batch_undo(*, batch, by) -> dict:
-    """Undo `batch`; returns the undo's summary (also kept on the undo's own batch, batch.undo_batch)."""
-    batch = AssignmentBatch.objects.select_for_update().get(pk=batch.pk)
+def check_undoable(batch, *, queued=None) -> None:
     if batch.undone_at is not None:
         raise AssignmentError("This action has already been undone.")
-    if batch.method == Method.UNDO:
+    if batch.method in (Method.UNDO, Method.MANUAL):
         raise AssignmentError("An undo cannot itself be undone; assign the leads again instead.")
+    if batch.state != BatchState.DONE:
+        raise AssignmentError("This action has not been done (it is queued or failed), so there is nothing to undo.")
+    pending = AssignmentBatch.objects.filter(undo_of=batch).exclude(pk=getattr(queued, "pk", None))
+    if pending.exists():
+        raise AssignmentError("This action is already being undone.")
+
+
+@transaction.atomic
+def batch_undo(*, batch, by, undo_batch=None) -> dict:
+    """Undo `batch`; returns the undo's summary (also kept on the undo's own batch, batch.undo_batch).
+    `undo_batch`: the queued undo a worker is running now."""
+    batch = AssignmentBatch.objects.select_for_update().get(pk=batch.pk)
+    check_undoable(batch, queued=undo_batch)
     now = timezone.now()
-    undo_batch = AssignmentBatch.objects.create(by=by, at=now, method=Method.UNDO, undo_of=batch)
+    undo_batch = start_batch(undo_batch, by=by, at=now, method=Method.UNDO, undo_of=batch)
     if batch.method == Method.STAGE:
         restored, skipped = _undo_stages(batch, by)
     else:
