@@ -8,14 +8,14 @@ from crm.leads.models import Lead, StatusChange
 from crm.leads.pipelines import load_pipeline
 from tests.factories import LeadFactory, UserFactory, stage_named
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 GAP = 1 << 20
 
 
 @pytest.fixture
 def board_page(page, live_server, browser_login):
     """A manager signed in; open(…) shows the board with every column loaded."""
-    load_pipeline("admissions")  # a transactional test database starts empty
+    load_pipeline("admissions")  # whatever an earlier transactional test flushed (idempotent)
     manager = UserFactory(role="manager", email="board-manager@example.com", full_name="Meera Manager")
     browser_login(manager)
 
