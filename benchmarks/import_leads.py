@@ -179,6 +179,7 @@ def copy_peer(path: Path, limit: int) -> tuple[int, float]:
             f"COPY {table} (uuid, created_at, updated_at, rank, version, source, {', '.join(fields)}) FROM STDIN"
         ) as copy:
             import uuid
+
             from django.utils import timezone
 
             now = timezone.now()
@@ -212,8 +213,7 @@ def import_export_peer(path: Path, limit: int) -> tuple[int, float] | None:
         state = fields.Field(attribute="state", column_name="State")
         interest = fields.Field(attribute="interest", column_name="Course")
         remark = fields.Field(attribute="remark", column_name="Remarks")
-        lead_date = fields.Field(attribute="lead_date", column_name="Enquiry Date",
-                                 widget=widgets.DateWidget(format="%d/%m/%Y"))
+        lead_date = fields.Field(attribute="lead_date", column_name="Enquiry Date", widget=widgets.DateWidget())
 
         class Meta:
             model = Lead
@@ -226,6 +226,28 @@ def import_export_peer(path: Path, limit: int) -> tuple[int, float] | None:
             instance_loader_class = CachedInstanceLoader
             skip_unchanged = False
             use_transactions = True
+
+        def before_import(self, dataset, **kwargs):
+            """What the peer needs to do the same job: phones normalised, emails lower-cased, dates as ISO,
+            invalid and repeated rows dropped (its bulk mode cannot skip a duplicate row by itself)."""
+            from crm.imports.normalise import RowProblem, parse_date_text, to_email, to_phone
+
+            kept, seen = [], set()
+            for row in dataset.dict:
+                try:
+                    phone = to_phone(row["Mobile No."])
+                    email = to_email(row["Email ID"])
+                    day = parse_date_text(row["Enquiry Date"], True, False)
+                except RowProblem:
+                    continue
+                if not phone or phone in seen:
+                    continue
+                seen.add(phone)
+                row.update({"Mobile No.": phone, "Email ID": email, "Enquiry Date": day.isoformat()})
+                kept.append([row[h] for h in dataset.headers])
+            del dataset[:]
+            for values in kept:
+                dataset.append(values)
 
         def before_save_instance(self, instance, row, **kwargs):
             instance.stage_id = stage.pk

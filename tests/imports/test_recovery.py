@@ -115,3 +115,43 @@ def test_killed_worker_then_resume_gives_exactly_the_clean_result(admin_user, tm
     assert clean_outcome[0] == ("completed", ROWS, ROWS - repeats - broken, 0, repeats, broken)
     assert clean_outcome[3] == ROWS - repeats - broken  # one StatusChange per created lead
     assert Lead.objects.values("phone").distinct().count() == Lead.objects.count()
+
+
+def test_periodic_sweep_resumes_a_stalled_import_when_a_worker_runs_it(admin_user, rq_queues, run_jobs, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.imports.jobs import sweep_imports_job
+    from crm.imports.recovery import SWEEP_JOB_ID
+
+    job = import_start(job=upload("utf8_bom.csv", admin_user), by=admin_user, enqueue_job=False)
+    # A run that claimed the import and then vanished (its worker was killed before its first batch).
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    rq_queues[1].enqueue(sweep_imports_job)
+    run_jobs()  # the sweep marks it interrupted, resumes it; the same burst then runs the import
+    job.refresh_from_db()
+    assert (job.status, job.created, job.attempts) == ("completed", 3, 2)
+    from rq.registry import ScheduledJobRegistry
+
+    assert SWEEP_JOB_ID in ScheduledJobRegistry(queue=rq_queues[1]).get_job_ids()  # it runs again in a minute
+
+
+def test_recover_command_reports_what_it_did(admin_user, rq_queues, capsys):
+    import json as _json
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    job = import_start(job=upload("utf8_bom.csv", admin_user), by=admin_user, enqueue_job=False)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    call_command("import_recover")
+    result = _json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["interrupted"] == 1
+    job.refresh_from_db()
+    assert job.status in {"interrupted", "queued"}  # queued when a live worker is registered
