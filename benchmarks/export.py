@@ -1,5 +1,6 @@
 """`python -m benchmarks export [--rows N]`: N leads (200,000 by default) to CSV and to XLSX, in rows/s.
 
+Each scenario runs --repeat times (3); the median rows/s is reported, with best and worst.
 Scenarios (each on the same N leads of the 1,000,000, newest first, read as the manager):
 - fetch: the row stream alone (`values_list(...).iterator(chunk_size=...)`, one query with joins).
 - csv / xlsx: the stream written by crm.exports.writers to a temporary file, as the export job does
@@ -14,6 +15,7 @@ The data set is only read, except end_to_end's own ExportJob row, which is remov
 
 import argparse
 import resource
+import statistics
 import tempfile
 import time
 
@@ -34,7 +36,9 @@ def main(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks export")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is reported")
     parser.add_argument("--no-peers", action="store_true", help="skip COPY and openpyxl")
+    parser.add_argument("--no-all-fields", action="store_true")
     parser.add_argument("--no-end-to-end", action="store_true")
     args = parser.parse_args(argv)
 
@@ -48,43 +52,52 @@ def main(argv):
     def rows(fields):
         return selectors.export_rows(queryset, fields, chunk_size=args.chunk_size)
 
-    n, seconds = timed(lambda: sum(1 for _ in rows(default_fields)))
-    emit(NAME, "fetch", n / seconds, "rows/s", rows=n, seconds=seconds, columns=len(default_fields))
+    def fetch():
+        n, seconds = timed(lambda: sum(1 for _ in rows(default_fields)))
+        return n, seconds, 0
+
+    report("fetch", repeat(fetch, args.repeat), columns=len(default_fields))
 
     for fmt in ("csv", "xlsx"):
-        n, seconds, size = write(writers.WRITERS[fmt], default_fields, rows(default_fields), tz)
+        ours = repeat(
+            lambda fmt=fmt: write(writers.WRITERS[fmt], default_fields, rows(default_fields), tz), args.repeat
+        )
         extra = {}
         if not args.no_peers:
             peer = copy_csv if fmt == "csv" else openpyxl_write_only
-            peer_name = "postgresql COPY (no escaping)" if fmt == "csv" else "openpyxl write_only"
-            peer_n, peer_seconds, peer_size = peer(queryset, default_fields, rows, tz)
+            runs = repeat(lambda peer=peer: peer(queryset, default_fields, rows, tz), args.repeat)
             extra = {
-                "peer": peer_name,
-                "peer_value": peer_n / peer_seconds,
-                "ratio": (n / seconds) / (peer_n / peer_seconds),
+                "peer": "postgresql COPY (no escaping)" if fmt == "csv" else "openpyxl write_only",
+                "peer_value": median_rate(runs),
+                "ratio": median_rate(ours) / median_rate(runs),
+                "peer_bytes": runs[0][2],
             }
-            extra["peer_bytes"] = peer_size
-        emit(
-            NAME, fmt, n / seconds, "rows/s", rows=n, seconds=seconds, bytes=size, columns=len(default_fields), **extra
-        )
+        report(fmt, ours, columns=len(default_fields), **extra)
 
-    all_fields = export_fields.FIELDS
-    for fmt in ("csv", "xlsx"):
-        n, seconds, size = write(writers.WRITERS[fmt], all_fields, rows(all_fields), tz)
-        emit(
-            NAME,
-            f"{fmt}_all_fields",
-            n / seconds,
-            "rows/s",
-            rows=n,
-            seconds=seconds,
-            bytes=size,
-            columns=len(all_fields),
-        )
+    if not args.no_all_fields:
+        all_fields = export_fields.FIELDS
+        for fmt in ("csv", "xlsx"):
+            runs = repeat(lambda fmt=fmt: write(writers.WRITERS[fmt], all_fields, rows(all_fields), tz), args.repeat)
+            report(f"{fmt}_all_fields", runs, columns=len(all_fields))
 
     if not args.no_end_to_end:
-        end_to_end(manager)
+        end_to_end(manager, args.repeat)
     emit(NAME, "peak_memory", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
+
+
+def repeat(fn, times):
+    return [fn() for _ in range(max(1, times))]
+
+
+def median_rate(runs):
+    return statistics.median(n / seconds for n, seconds, _ in runs)
+
+
+def report(scenario, runs, **extra):
+    rates = [n / seconds for n, seconds, _ in runs]
+    n, _, size = runs[0]
+    emit(NAME, scenario, median_rate(runs), "rows/s", rows=n, best=max(rates), worst=min(rates),
+         seconds=statistics.median(seconds for _, seconds, _ in runs), bytes=size, runs=len(runs), **extra)  # fmt: skip
 
 
 def timed(fn):
@@ -140,7 +153,7 @@ def openpyxl_write_only(queryset, fields, rows, tz):
         return n, time.perf_counter() - started, scratch.tell()
 
 
-def end_to_end(manager):
+def end_to_end(manager, times):
     """The export job's own path on a filtered list: count, query, write, save to storage."""
     from crm.leads.models import Stage
 
@@ -150,12 +163,16 @@ def end_to_end(manager):
     export = ExportJob.objects.create(
         user=manager, format="xlsx", fields=export_fields.DEFAULT_KEYS, query=query, row_count=rows
     )
+
+    def run(fmt):
+        ExportJob.objects.filter(pk=export.pk).update(status="queued", format=fmt, file="")
+        done, seconds = timed(lambda: services.export_run(export_id=export.pk))
+        size = default_storage.size(done.file)
+        default_storage.delete(done.file)
+        return done.rows_written, seconds, size
+
     try:
         for fmt in ("csv", "xlsx"):
-            ExportJob.objects.filter(pk=export.pk).update(status="queued", format=fmt, file="")
-            done, seconds = timed(lambda: services.export_run(export_id=export.pk))
-            emit(NAME, f"end_to_end_{fmt}", done.rows_written / seconds, "rows/s", rows=done.rows_written,
-                 seconds=seconds, filter=query)  # fmt: skip
-            default_storage.delete(done.file)
+            report(f"end_to_end_{fmt}", repeat(lambda fmt=fmt: run(fmt), times), filter=query)
     finally:
         ExportJob.objects.filter(pk=export.pk).delete()
