@@ -35,6 +35,21 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def default_pipeline(request):
+    """The admissions pipeline, as a fresh install has it (its data migration). A transactional test
+    flushes every table when it ends, so later tests would otherwise find no stages."""
+    database = next((name for name in ("transactional_db", "db") if name in request.fixturenames), None)
+    if database is None:
+        return
+    request.getfixturevalue(database)
+    from crm.leads.models import Stage
+    from crm.leads.pipelines import DEFAULT_PRESET, load_pipeline
+
+    if not Stage.objects.exists():
+        load_pipeline(DEFAULT_PRESET)
+
+
 @pytest.fixture
 def rq_queues(real_redis):
     """Empty queues before and after a test that enqueues jobs."""
