@@ -4,8 +4,9 @@ as the busiest counsellor.
 Scenarios (server time through the Django test client, milliseconds):
 - board_page: the page itself (filters, one empty column per stage; columns load themselves).
 - column_first_page: one column's first 25 cards with its count and total value (every column, pooled).
-- board_full: the page plus every column's first page, one after another: what a browser asks for to show the
-  whole board (budget: p95 <= 80 ms).
+- board_full: the page plus every column's first page, one after another: the server time of everything a
+  browser asks for to show the whole board (it sends those requests side by side, so the wait it sees is
+  shorter). The 80 ms budget is flagged on all three: per request and for the sum.
 - load_more: the biggest column's second page, and a page 200 cards deep (keyset on (rank, id)).
 - move: a drag to another column between two cards, answered with the fresh card and both columns' counts,
   then the drag back (budget: p95 <= 30 ms). Everything the moves changed is put back afterwards.
@@ -47,7 +48,7 @@ def main(argv):
         client = bench_client(user)
         leads = leads_visible_to(user)
         page_ms = time_requests(client, reverse("leads:pipeline"), n=args.n)
-        report("board_page", role, page_ms)
+        report("board_page", role, page_ms, budget_ms=80)
         columns = {s.pk: reverse("leads:pipeline_column", args=[s.pk]) for s in stages}
         for url in columns.values():  # warm-up
             client.get(url, headers=HX)
@@ -62,7 +63,7 @@ def main(argv):
                 pooled.append(elapsed)
                 total += elapsed
             full.append(total)
-        report("column_first_page", role, pooled)
+        report("column_first_page", role, pooled, budget_ms=80)
         report("board_full", role, full, budget_ms=80)
 
         biggest = max(stages, key=lambda s: leads.filter(stage=s).count())
