@@ -24,8 +24,3 @@ def others_lead(other_sales):
 def stages(db):
     return {name: stage_named(name) for name in ("New", "Valid", "Interested", "Follow-up", "Call not attended", "Admission")}
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are made in most tests here; the default hasher costs ~1 s per user on a busy 2-core machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
