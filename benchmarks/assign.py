@@ -17,6 +17,7 @@ from a copy taken first, and the benchmark's Assignment rows and batches are del
 
 import argparse
 import random
+import re
 import statistics
 import time
 
@@ -28,7 +29,7 @@ from crm.assignment.services import batch_undo, leads_assign, leads_distribute
 from crm.leads.demo import ensure_counsellors
 from crm.leads.models import Lead
 
-from .common import bench_users, describe_environment, emit, ensure_dataset
+from .common import bench_client, bench_users, describe_environment, emit, ensure_dataset, percentiles, time_requests
 
 NAME = "assign"
 BACKUP = "bench_assign_backup"
@@ -82,6 +83,26 @@ def seed_random_assign(ids, counsellors) -> None:
         lead = Lead.objects.get(pk=pk)
         lead.assigned_to = rng.choice(counsellors)  # the peer's own method
         lead.save()
+
+
+def pages(manager) -> None:
+    """Server time of the unassigned queue and of a bulk preview of every unassigned lead in one city."""
+    client = bench_client(manager)
+    stats = percentiles(time_requests(client, "/leads/unassigned/", n=20))
+    emit(NAME, "unassigned_page", stats["p95"], "ms", p50=stats["p50"], n=stats["n"])
+    data = {"action": "distribute", "select_all": "1", "filter_query": "counsellor=none&city=Kochi"}
+    samples = []
+    for _ in range(3):
+        started = time.perf_counter()
+        response = client.post("/leads/bulk/preview/", data)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"bulk preview answered {response.status_code}")
+    html = response.content.decode()
+    count = int(re.search(r"Distribute ([\d,]+) leads? evenly", html).group(1).replace(",", ""))
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    emit(NAME, "preview_distribute", statistics.median(samples), "ms", leads=count,
+         samples_ms=[round(s, 1) for s in samples], token_bytes=len(token))
 
 
 def summary(samples) -> dict:
@@ -141,6 +162,7 @@ def main(argv):
     finally:
         restore(batch_ids)
 
+    pages(manager)
     for scenario, samples in results.items():
         extra = peer if scenario == "distribute" else {}
         emit(NAME, scenario, statistics.median(samples), "ms", leads=len(ids), **summary(samples), **extra)

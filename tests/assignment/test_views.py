@@ -355,3 +355,20 @@ def test_badge_counts_only_leads_assigned_after_the_last_look(manager, sales, ot
     sales.save(update_fields=["assignments_seen_at"])
     leads_assign(lead_ids=[lead.pk for lead in leads(1)], to_user=sales, by=manager)
     assert nav_counts.for_user(sales)["new_assigned"] == 1
+
+
+# --- where the leads pages include the assignment partials ---------------------------------------------------
+
+
+def test_lead_list_and_lead_page_carry_the_bulk_bar_and_owner_box_for_managers_only(client_for, manager, sales, leads):
+    (lead,) = leads(1, assigned_to=sales)
+
+    as_manager = client_for(manager)
+    listing = as_manager.get(reverse("leads:list"))
+    detail = as_manager.get(lead.get_absolute_url())
+    assert 'id="bulk-actions"' in listing.text and reverse("assignment:bulk_preview") in listing.text
+    assert 'id="lead-assign"' in detail.text and reverse("assignment:lead_assign", args=[lead.uuid]) in detail.text
+
+    as_sales = client_for(sales)
+    assert 'id="bulk-actions"' not in as_sales.get(reverse("leads:list")).text
+    assert 'id="lead-assign"' not in as_sales.get(lead.get_absolute_url()).text
