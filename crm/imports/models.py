@@ -101,8 +101,20 @@ class ImportJob(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
-    def is_spreadsheet_zip(self):
-        return self.file_type in {"xlsx", "ods"}
+    def took(self) -> str:
+        """How long the import ran (so far), for people: '45 s', '3 min 5 s', '1 h 2 min'."""
+        if not self.started_at:
+            return ""
+        from django.utils import timezone
+
+        seconds = int(((self.finished_at or timezone.now()) - self.started_at).total_seconds())
+        if seconds < 1:
+            return "under a second"
+        if seconds < 60:
+            return f"{seconds} s"
+        if seconds < 3600:
+            return f"{seconds // 60} min {seconds % 60} s"
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 class ImportUploadChunk(models.Model):

@@ -121,13 +121,6 @@ def import_progress(job: ImportJob) -> dict:
     return {"percent": percent, "eta_seconds": eta, "rate": rate, "total": total, "done": done}
 
 
-def duration(job: ImportJob):
-    if not job.started_at:
-        return None
-    end = job.finished_at or timezone.now()
-    return end - job.started_at
-
-
 def row_problems(job: ImportJob, level=RowProblemLevel.ERROR, limit: int = 50):
     return list(ImportRowError.objects.filter(job=job, level=level).order_by("row_number", "id")[:limit])
 

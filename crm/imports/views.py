@@ -184,7 +184,7 @@ def import_detail(request, pk):
     if job.status == ImportStatus.MAPPING and not wants_partial(request):
         return redirect("imports:mapping", pk=job.pk)
     context = {
-        "job": job, "progress": selectors.import_progress(job), "duration": selectors.duration(job),
+        "job": job, "progress": selectors.import_progress(job),
         "errors": selectors.row_problems(job), "warnings": selectors.row_problems(job, level="warning", limit=20),
         "leads_url": _lead_list_url(job),
         "revert": revert_summary(job) if job.status in (ImportStatus.COMPLETED, ImportStatus.CANCELLED,

@@ -72,3 +72,37 @@ def test_upload_map_start_watch_and_download_errors(page, live_server, browser_l
     expect(page.get_by_text("Asha Menon")).to_be_visible()
     expect(page.get_by_text("Meena Iyer")).to_be_visible()
     assert problems == []
+
+
+def test_big_file_goes_up_in_chunks_and_survives_a_dropped_connection(page, live_server, browser_login, tmp_path,
+                                                                     settings):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.IMPORT_CHUNK_THRESHOLD_BYTES = 1000
+    settings.IMPORT_CHUNK_BYTES = 1024
+    manager = UserFactory(role="manager", email="chunks.manager@example.com")
+    lines = ["Name,Phone,Email"] + [f"Lead {i},98765{i:05d},lead{i}@example.com" for i in range(200)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    size = path.stat().st_size
+    assert size > 5 * 1024
+
+    dropped = []
+
+    def drop_once(route):
+        if route.request.method == "POST" and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")  # the connection drops in the middle of the upload
+        else:
+            route.continue_()
+
+    browser_login(manager)
+    page.route(re.compile(r".*/imports/uploads/[0-9a-f-]+/chunk/$"), drop_once)
+    page.goto(f"{live_server.url}/imports/new/")
+    page.set_input_files("#id_file", str(path))
+    page.get_by_role("button", name="Upload and continue").click()
+    expect(page.locator("#upload-status")).to_contain_text("retrying")
+    expect(page).to_have_url(re.compile(r"/imports/\d+/mapping/$"), timeout=30_000)
+    job = ImportJob.objects.get()
+    assert dropped
+    assert (job.file_size, job.status, job.chunks.count()) == (size, "mapping", 0)
+    expect(page.locator("#import-preview")).to_contain_text("+919876500000")
