@@ -53,6 +53,8 @@ class ImportJob(models.Model):
     sheets = models.JSONField(default=list, blank=True)
     header_row = models.PositiveIntegerField(default=0, help_text="0-based index of the header row.")
     columns = models.JSONField(default=list, blank=True)
+    # The first rows of the chosen sheet as [row number, cells], so the mapping step never re-reads a big file.
+    sample = models.JSONField(default=list, blank=True)
     date1904 = models.BooleanField(default=False)
     day_first = models.BooleanField(default=True)
     source_label = models.CharField(max_length=10, blank=True, help_text="web or cli")

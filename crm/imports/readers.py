@@ -210,9 +210,28 @@ def find_header_row(rows: list[list]) -> int:
     return next((i for i, width in enumerate(widths) if width), 0)
 
 
+SAMPLE_ROWS = 200
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") and hasattr(value, "day") else value.isoformat()
+    return str(value)
+
+
 def sample_rows(job, limit: int = 60) -> list[tuple[int, list]]:
+    """The first rows: from the stored sample when it holds enough of them, else from the file."""
+    if job.sample and (len(job.sample) >= limit or len(job.sample) < SAMPLE_ROWS):
+        return [(number, cells) for number, cells in job.sample[:limit]]
     with rows_of(job) as rows:
         return list(islice(rows, limit))
+
+
+def take_sample(job) -> None:
+    with rows_of(job) as rows:
+        job.sample = [[number, [_jsonable(cell) for cell in cells]] for number, cells in islice(rows, SAMPLE_ROWS)]
 
 
 def analyse(job) -> None:
@@ -263,6 +282,7 @@ def _fullest_sheet(workbook, names) -> str:
 
 def choose_header(job, header_row: int | None = None) -> None:
     """Set the header row (detected unless given) and the column headers; fail for an empty sheet."""
+    take_sample(job)
     rows = [cells for _, cells in sample_rows(job, HEADER_SCAN_ROWS + 1)]
     if not rows or all(is_blank(cells) for cells in rows):
         where = f"The sheet “{job.sheet}”" if job.sheet else "The file"

@@ -1,7 +1,5 @@
 """Reads with rules: who sees imports (managers and admins: all of them, shared work), previews, progress."""
 
-from itertools import islice
-
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -61,15 +59,14 @@ def readers_text(value) -> str:
 
 
 def preview_cells(job: ImportJob, limit: int):
-    with readers.rows_of(job) as rows:
-        out = []
-        for position, (_row_number, cells) in enumerate(islice(rows, job.header_row + 1 + limit * 5)):
-            if position <= job.header_row or readers.is_blank(cells):
-                continue
-            out.append(cells)
-            if len(out) >= limit:
-                break
-        return out
+    out = []
+    for position, (_number, cells) in enumerate(readers.sample_rows(job, readers.SAMPLE_ROWS)):
+        if position <= job.header_row or readers.is_blank(cells):
+            continue
+        out.append(cells)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def import_preview(job: ImportJob) -> dict:
@@ -80,28 +77,21 @@ def import_preview(job: ImportJob) -> dict:
     for extra in ("source", "interest"):
         if extra not in fields and job.defaults.get(extra):
             fields.append(extra)
-    stages = {pk: name for name, pk in normaliser.stages.items()}
     from crm.leads.models import Stage
 
     stage_names = dict(Stage.objects.values_list("pk", "name"))
     rows = []
-    with readers.rows_of(job) as source:
-        for position, (row_number, cells) in enumerate(source):
-            if position <= job.header_row:
-                continue
-            if readers.is_blank(cells):
-                continue
-            record, errors, warnings = normaliser(cells)
-            values = []
-            for field in fields:
-                if field == "stage":
-                    value = stage_names.get(record[INDEX["stage_id"]], stages.get(record[INDEX["stage_id"]], ""))
-                else:
-                    value = record[INDEX[field]]
-                values.append("" if value is None else value)
-            rows.append({"number": row_number, "values": values, "errors": errors or [], "warnings": warnings or []})
-            if len(rows) >= PREVIEW_ROWS or position > job.header_row + PREVIEW_ROWS * 50:
-                break
+    for position, (row_number, cells) in enumerate(readers.sample_rows(job, readers.SAMPLE_ROWS)):
+        if position <= job.header_row or readers.is_blank(cells):
+            continue
+        record, errors, warnings = normaliser(cells)
+        values = []
+        for field in fields:
+            value = stage_names.get(record[INDEX["stage_id"]], "") if field == "stage" else record[INDEX[field]]
+            values.append("" if value is None else value)
+        rows.append({"number": row_number, "values": values, "errors": errors or [], "warnings": warnings or []})
+        if len(rows) >= PREVIEW_ROWS:
+            break
     labels = [FIELDS[f][0] for f in fields]
     return {"labels": labels, "rows": rows}
 
