@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.core.htmx import page_or_partial, wants_partial
@@ -17,7 +18,7 @@ from crm.core.roles import manager_required
 
 from . import limits, selectors
 from .forms import MappingForm, UploadForm
-from .mapping import FIELD_CHOICES
+from .mapping import FIELD_CHOICES, mapping_problems
 from .models import ImportJob, ImportStatus, OnDuplicate
 from .recovery import ensure_sweeper, imports_recover, mark_stale
 from .revert import RevertRefused, revert_request, revert_summary
@@ -28,6 +29,7 @@ from .services import (
     import_resume,
     import_set_options,
     import_start,
+    too_big_message,
 )
 from .uploads import expected_chunks, received_chunks, upload_chunk, upload_complete, upload_init
 
@@ -61,9 +63,29 @@ def import_list(request):
     return render(request, "imports/list.html", {"page": page, "jobs": page.object_list})
 
 
+@csrf_exempt  # checked below, once the size is known to be acceptable
 @require_http_methods(["GET", "POST"])
 @manager_required
 def import_new(request):
+    """A file above the limit is refused from its Content-Length, before its body is read or stored."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if request.method == "POST" and length > limits.max_bytes() + 64 * 1024:
+        message = too_big_message(length)
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=413)
+        context = {"form": UploadForm(), "error": message, "threshold": limits.chunk_threshold(),
+                   "max_bytes": limits.max_bytes(), "chunk_size": limits.chunk_size()}
+        response = render(request, "imports/new.html", context, status=413)
+        response["Connection"] = "close"
+        return response
+    return _import_new(request)
+
+
+@csrf_protect
+def _import_new(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     error = None
     if request.method == "POST":
@@ -161,6 +183,7 @@ def import_mapping(request, pk):
             error = "Check the highlighted fields."
     form = MappingForm(job=job)
     context = {"job": job, "form": form, "error": error, "columns": selectors.mapping_rows(job),
+               "problems": mapping_problems(job.mapping),
                "preview": selectors.import_preview(job), "field_choices": FIELD_CHOICES,
                "on_duplicate_choices": OnDuplicate.choices}
     status = 422 if error and request.method == "POST" else 200

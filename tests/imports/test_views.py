@@ -231,3 +231,35 @@ def test_cancel_resume_and_revert_buttons(client_for, manager, admin_user, impor
     client.post(reverse("imports:cancel", args=[stalled.pk]))
     stalled.refresh_from_db()
     assert stalled.status == "cancelled"
+
+
+def test_a_file_above_the_limit_is_refused_before_it_is_read(client_for, manager, settings):
+    settings.IMPORT_MAX_BYTES = 2000
+    body = "Name,Phone\n" + "x,9876500000\n" * 10_000
+    response = client_for(manager).post(reverse("imports:new"), {"file": csv_upload([[body]])}, headers=JSON)
+    assert response.status_code == 413
+    assert "an import takes at most" in response.json()["error"]
+    assert not ImportJob.objects.exists()
+
+
+def test_upload_still_needs_the_csrf_token(manager):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+    response = client.post(reverse("imports:new"), {"file": csv_upload(ROWS)})
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_mapping_problems_show_while_mapping(client_for, manager, admin_user):
+    job = upload("utf8_bom.csv", admin_user)
+    data = {"col_0": "name", "col_1": "name", "col_2": "", "col_3": "city", "header_row": "1",
+            "on_duplicate": "skip", "action": "preview"}
+    page = client_for(manager).post(reverse("imports:mapping", args=[job.pk]), data, headers=HX).content.decode()
+    assert "No column is mapped to Phone or E-mail" in page
+    assert "Name is mapped to more than one column" in page
+    start = client_for(manager).post(reverse("imports:mapping", args=[job.pk]), {**data, "action": "start"})
+    assert start.status_code == 422
+    job.refresh_from_db()
+    assert job.status == "mapping"
