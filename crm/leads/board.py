@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import F, Max, Min, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -111,16 +111,17 @@ def column_totals(leads, stage) -> Totals:
 
 
 def column_counts(leads, stages) -> dict:
-    """{stage id: Totals} for a few columns after a move: exact counts in one index scan; the value where it
-    is exact (EXACT_VALUE_MAX cards or fewer), None where the column shows an estimate."""
-    counts = dict(leads.filter(stage__in=stages).values_list("stage").annotate(n=Count("*")).order_by())
-    small = [stage.pk for stage in stages if counts.get(stage.pk, 0) <= EXACT_VALUE_MAX]
-    values = dict(leads.filter(stage__in=small).values_list("stage").annotate(v=Sum("value")).order_by()) if small else {}
-    return {
-        stage.pk: Totals(counts.get(stage.pk, 0), values.get(stage.pk) or Decimal(0))
-        if stage.pk in small else Totals(counts[stage.pk], None, estimated=True)
-        for stage in stages
-    }
+    """{stage id: Totals} for the columns a move touched: exact counts (one COUNT(*) per column: faster
+    than a GROUP BY over both); the value where it is exact, None where the column shows an estimate."""
+    totals = {}
+    for stage in stages:
+        rows = leads.filter(stage=stage)
+        count = rows.count()
+        if count > EXACT_VALUE_MAX:
+            totals[stage.pk] = Totals(count, None, estimated=True)
+        else:
+            totals[stage.pk] = Totals(count, (rows.aggregate(v=Sum("value"))["v"] if count else None) or Decimal(0))
+    return totals
 
 
 def _estimated_value(rows, count):
