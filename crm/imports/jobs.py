@@ -27,5 +27,5 @@ def sweep_imports_job():
     from .recovery import ensure_sweeper, imports_recover
 
     result = imports_recover(worker_alive=True)
-    ensure_sweeper(force=True)
+    ensure_sweeper()
     return result

@@ -96,8 +96,10 @@ def imports_recover(worker_alive: bool | None = None) -> dict:
     return result
 
 
-def ensure_sweeper(force: bool = False) -> bool:
-    """Keep one periodic sweep scheduled (the worker's scheduler runs it)."""
+def ensure_sweeper() -> bool:
+    """Keep one periodic sweep scheduled (the worker's scheduler runs it; each run schedules the next)."""
+    import uuid
+
     from redis.exceptions import RedisError
     from rq.registry import ScheduledJobRegistry
 
@@ -105,9 +107,10 @@ def ensure_sweeper(force: bool = False) -> bool:
 
     try:
         queue = _queue()
-        if not force and SWEEP_JOB_ID in ScheduledJobRegistry(queue=queue).get_job_ids():
+        if any(job_id.startswith(SWEEP_JOB_ID) for job_id in ScheduledJobRegistry(queue=queue).get_job_ids()):
             return False
-        queue.enqueue_in(SWEEP_EVERY, sweep_imports_job, job_id=SWEEP_JOB_ID, job_timeout=600, result_ttl=600)
+        queue.enqueue_in(SWEEP_EVERY, sweep_imports_job, job_id=f"{SWEEP_JOB_ID}-{uuid.uuid4().hex[:12]}",
+                         job_timeout=600, result_ttl=600, failure_ttl=3600)
         return True
     except (RedisError, OSError):
         return False
