@@ -16,6 +16,7 @@ from a copy taken first, and the benchmark's Assignment rows and batches are del
 """
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -36,10 +37,34 @@ BACKUP = "bench_assign_backup"
 BUDGET_MS = 1500
 
 
+CPU = {"db": [], "app": []}
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU time the PostgreSQL backend serving us has used (readable when the database runs on this machine)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn):
+    """(result, wall ms); also notes the database's and this process's CPU time (robust to a busy machine)."""
+    db_before, app_before = backend_cpu_seconds(), time.process_time()
     started = time.perf_counter()
     result = fn()
-    return result, (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    db_after = backend_cpu_seconds()
+    CPU["db"].append(None if db_before is None or db_after is None else (db_after - db_before) * 1000)
+    CPU["app"].append((time.process_time() - app_before) * 1000)
+    return result, wall
 
 
 def pick_leads(n: int) -> list[int]:
@@ -129,23 +154,30 @@ def main(argv):
     backup(ids)
     batch_ids = []
     results = {"assign": [], "assign_undo": [], "distribute": [], "undo": []}
+    cpu = {name: {"db": [], "app": []} for name in results}
+
+    def note(name, ms):
+        results[name].append(ms)
+        cpu[name]["db"].append(CPU["db"][-1])
+        cpu[name]["app"].append(CPU["app"][-1])
+
     try:
         for _ in range(args.repeat):
             batch, ms = timed(lambda: leads_assign(lead_ids=ids, to_user=counsellors[0], by=manager))
             batch_ids.append(batch.pk)
-            results["assign"].append(ms)
+            note("assign", ms)
             assert batch.count == len(ids), batch.summary
             undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
-            results["assign_undo"].append(ms)
+            note("assign_undo", ms)
             assert undo["changed"] == len(ids), undo
 
             batch, ms = timed(lambda: leads_distribute(lead_ids=ids, by=manager, counsellors=counsellors))
             batch_ids.append(batch.pk)
-            results["distribute"].append(ms)
+            note("distribute", ms)
             counts = [row["count"] for row in batch.summary["per_user"]]
             assert batch.count == len(ids) and max(counts) - min(counts) <= 1, batch.summary
             undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
-            results["undo"].append(ms)
+            note("undo", ms)
             assert undo["changed"] == len(ids), undo
         batch_ids += list(AssignmentBatch.objects.filter(undo_of_id__in=batch_ids).values_list("pk", flat=True))
         assert not Lead.objects.filter(pk__in=ids[:1000], assigned_to__isnull=False).exists()
@@ -158,14 +190,19 @@ def main(argv):
             peer_per_lead = peer_ms / len(peer_ids)
             peer = {"peer": f"seed 002 random assign (query + save() per lead, {len(peer_ids):,} leads)",
                     "peer_value": peer_ms, "peer_ms_per_lead": peer_per_lead, "ms_per_lead": ours_per_lead,
-                    "ratio": peer_per_lead / ours_per_lead}
+                    "ratio": peer_per_lead / ours_per_lead, "peer_db_cpu_ms": CPU["db"][-1],
+                    "peer_app_cpu_ms": CPU["app"][-1]}
     finally:
         restore(batch_ids)
 
     pages(manager)
     for scenario, samples in results.items():
         extra = peer if scenario == "distribute" else {}
-        emit(NAME, scenario, statistics.median(samples), "ms", leads=len(ids), **summary(samples), **extra)
+        db = [x for x in cpu[scenario]["db"] if x is not None]
+        emit(NAME, scenario, statistics.median(samples), "ms", leads=len(ids), **summary(samples),
+             db_cpu_ms=statistics.median(db) if db else None, app_cpu_ms=statistics.median(cpu[scenario]["app"]),
+             **extra)
     if peer:
         emit(NAME, "peer_random_assign", peer["peer_value"], "ms", leads=args.peer_leads,
-             ms_per_lead=peer["peer_ms_per_lead"], ratio=peer["ratio"])
+             ms_per_lead=peer["peer_ms_per_lead"], ratio=peer["ratio"], db_cpu_ms=peer["peer_db_cpu_ms"],
+             app_cpu_ms=peer["peer_app_cpu_ms"])
