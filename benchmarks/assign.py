@@ -110,12 +110,31 @@ def seed_random_assign(ids, counsellors) -> None:
         lead.save()
 
 
+def preview_filter() -> str | None:
+    """A lead-list filter matching as many unassigned leads as one bulk action takes (at most MAX_BULK)."""
+    from django.http import QueryDict
+
+    from crm.assignment.selectors import MAX_BULK
+    from crm.leads.filters import LeadFilter
+
+    for query in ("counsellor=none&city=Kochi", "counsellor=none&city=Kochi&source=Website",
+                  "counsellor=none&city=Pune&source=Website&interest=MBA"):
+        n = LeadFilter(QueryDict(query), queryset=Lead.objects.all()).qs.order_by()[: MAX_BULK + 1].count()
+        if 0 < n <= MAX_BULK:
+            return query
+    return None
+
+
 def pages(manager) -> None:
     """Server time of the unassigned queue and of a bulk preview of every unassigned lead in one city."""
     client = bench_client(manager)
     stats = percentiles(time_requests(client, "/leads/unassigned/", n=20))
     emit(NAME, "unassigned_page", stats["p95"], "ms", p50=stats["p50"], n=stats["n"])
-    data = {"action": "distribute", "select_all": "1", "filter_query": "counsellor=none&city=Kochi"}
+    query = preview_filter()
+    if query is None:
+        emit(NAME, "preview_distribute", None, "ms", error="no filter selects 1 to 100,000 unassigned leads")
+        return
+    data = {"action": "distribute", "select_all": "1", "filter_query": query}
     samples = []
     for _ in range(3):
         started = time.perf_counter()
@@ -150,6 +169,7 @@ def main(argv):
     counsellors = ensure_counsellors(args.counsellors)
     if User.objects.filter(pk__in=[c.pk for c in counsellors], is_active=True, is_available=True).count() != len(counsellors):
         raise SystemExit("some demo counsellors are inactive or on leave; the benchmark needs all of them")
+    pages(manager)
     ids = pick_leads(args.leads)
     backup(ids)
     batch_ids = []
@@ -195,7 +215,6 @@ def main(argv):
     finally:
         restore(batch_ids)
 
-    pages(manager)
     for scenario, samples in results.items():
         extra = peer if scenario == "distribute" else {}
         db = [x for x in cpu[scenario]["db"] if x is not None]
