@@ -125,16 +125,15 @@ def _run(job, token, inline, progress):
         raise WholeFileError(" ".join(problems))
     if job.rows_total is None:
         _set(job.pk, token, phase=ImportPhase.COUNTING)
-        total = readers.data_row_count(job)
-        if total > limits.max_rows():
-            raise WholeFileError(
-                f"The file has {total:,} rows; an import takes at most {limits.max_rows():,}. Split it into "
-                "smaller files."
-            )
-        if total == 0:
-            raise WholeFileError("The file has a header row but no data rows.")
-        job.rows_total = total
-        _set(job.pk, token, rows_total=total)
+        job.rows_total = readers.data_row_count(job)
+        _set(job.pk, token, rows_total=job.rows_total)
+    if job.rows_total > limits.max_rows():
+        raise WholeFileError(
+            f"The file has {job.rows_total:,} rows; an import takes at most {limits.max_rows():,}. Split it "
+            "into smaller files."
+        )
+    if job.rows_total == 0:
+        raise WholeFileError("The file has a header row but no data rows.")
     _set(job.pk, token, phase=ImportPhase.LOADING)
     normaliser = RowNormaliser(
         columns=job.columns, mapping=job.mapping, defaults=job.defaults, day_first=job.day_first,

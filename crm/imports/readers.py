@@ -115,12 +115,17 @@ def visible_sheets(workbook) -> list[str]:
     return names or list(workbook.sheet_names)
 
 
-def sheet_rows(workbook, sheet_name: str):
-    """Rows of a sheet with merged ranges filled (every cell of a merged range shows the range's value)."""
+def get_sheet(workbook, sheet_name: str):
     try:
-        sheet = workbook.get_sheet_by_name(sheet_name)
+        return workbook.get_sheet_by_name(sheet_name)
     except Exception:
         raise WholeFileError(f"The workbook has no sheet named “{sheet_name}”.") from None
+
+
+def sheet_rows(workbook, sheet_name: str, sheet=None):
+    """Rows of a sheet with merged ranges filled (every cell of a merged range shows the range's value)."""
+    if sheet is None:
+        sheet = get_sheet(workbook, sheet_name)
     try:
         start_row, start_col = sheet.start or (0, 0)
         merged = sheet.merged_cell_ranges or []
@@ -148,11 +153,6 @@ def sheet_rows(workbook, sheet_name: str):
             yield absolute + 1, cells
     except CalamineError as error:
         raise WholeFileError(f"The sheet “{sheet_name}” cannot be read ({error}).") from None
-
-
-def sheet_height(workbook, sheet_name: str) -> int:
-    sheet = workbook.get_sheet_by_name(sheet_name)
-    return sheet.height
 
 
 # --- One interface -----------------------------------------------------------------------------------
@@ -185,9 +185,7 @@ def data_row_count(job) -> int:
     with open_stored(job.file) as handle:
         workbook = workbook_open(handle)
         try:
-            sheet = workbook.get_sheet_by_name(job.sheet)
-            start = (sheet.start or (0, 0))[0]
-            return max(start + sheet.height - job.header_row - 1, 0)
+            return max(get_sheet(workbook, job.sheet).height - job.header_row - 1, 0)
         finally:
             workbook.close()
 
@@ -229,9 +227,23 @@ def sample_rows(job, limit: int = 60) -> list[tuple[int, list]]:
         return list(islice(rows, limit))
 
 
-def take_sample(job) -> None:
-    with rows_of(job) as rows:
-        job.sample = [[number, [_jsonable(cell) for cell in cells]] for number, cells in islice(rows, SAMPLE_ROWS)]
+def take_sample(job, workbook=None) -> int | None:
+    """Store the first rows; for a workbook, return the sheet's last row number (its rows are known)."""
+    if job.file_type == "csv":
+        with rows_of(job) as rows:
+            job.sample = [[n, [_jsonable(cell) for cell in cells]] for n, cells in islice(rows, SAMPLE_ROWS)]
+        return None
+    if workbook is None:
+        with open_stored(job.file) as handle:
+            opened = workbook_open(handle)
+            try:
+                return take_sample(job, opened)
+            finally:
+                opened.close()
+    sheet = get_sheet(workbook, job.sheet)  # calamine parses the sheet each time it is fetched: once here
+    rows = sheet_rows(workbook, job.sheet, sheet)
+    job.sample = [[n, [_jsonable(cell) for cell in cells]] for n, cells in islice(rows, SAMPLE_ROWS)]
+    return (sheet.start or (0, 0))[0] + sheet.height
 
 
 def analyse(job) -> None:
@@ -262,9 +274,11 @@ def analyse(job) -> None:
                 if not job.sheets:
                     raise WholeFileError("The workbook has no sheets.")
                 if job.sheet not in job.sheets:
-                    job.sheet = _fullest_sheet(workbook, job.sheets)
+                    job.sheet = job.sheets[0] if len(job.sheets) == 1 else _fullest_sheet(workbook, job.sheets)
+                choose_header(job, workbook=workbook)
             finally:
                 workbook.close()
+        return
     choose_header(job)
 
 
@@ -280,9 +294,10 @@ def _fullest_sheet(workbook, names) -> str:
     return names[0]
 
 
-def choose_header(job, header_row: int | None = None) -> None:
-    """Set the header row (detected unless given) and the column headers; fail for an empty sheet."""
-    take_sample(job)
+def choose_header(job, header_row: int | None = None, workbook=None) -> None:
+    """Set the header row (detected unless given) and the column headers; fail for an empty sheet.
+    For a workbook the number of data rows is known here too, and checked against the limit."""
+    last_row = take_sample(job, workbook)
     rows = [cells for _, cells in sample_rows(job, HEADER_SCAN_ROWS + 1)]
     if not rows or all(is_blank(cells) for cells in rows):
         where = f"The sheet “{job.sheet}”" if job.sheet else "The file"
@@ -297,6 +312,14 @@ def choose_header(job, header_row: int | None = None) -> None:
         header = header[:-1]
     width = max(len(header), max((len(cells) for cells in rows[header_row + 1 :]), default=0))
     job.columns = [_header_text(cell) for cell in header] + [""] * (width - len(header))
+    if last_row is not None:
+        first_number = job.sample[0][0] if job.sample else 1
+        job.rows_total = max(last_row - (first_number - 1) - header_row - 1, 0)
+        if job.rows_total > limits.max_rows():
+            raise WholeFileError(
+                f"The sheet has {job.rows_total:,} rows; an import takes at most {limits.max_rows():,}. "
+                "Split it into smaller files."
+            )
 
 
 def _header_text(cell) -> str:

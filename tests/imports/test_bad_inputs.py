@@ -226,6 +226,15 @@ def test_too_many_rows(import_file, settings):
     assert Lead.objects.count() == 0
 
 
+def test_too_many_rows_in_a_workbook_is_known_at_upload(admin_user, settings):
+    from .conftest import upload
+
+    settings.IMPORT_MAX_ROWS = 2
+    job = upload("leads.xlsx", admin_user)
+    assert job.status == "failed"
+    assert "The sheet has 3 rows; an import takes at most 2" in job.message
+
+
 def test_too_big(import_file, settings):
     settings.IMPORT_MAX_BYTES = 100
     job = import_file("huge_cell.csv")
