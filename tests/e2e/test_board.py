@@ -173,3 +173,18 @@ def test_a_network_error_puts_the_card_back(board_page):
     assert names(page, valid) == ["Valid One"]
     assert names(page, new) == ["Offline Omana"]
     assert Lead.objects.get(pk=x.pk).stage == new
+
+
+def test_a_long_column_loads_more_cards_when_scrolled(board_page):
+    page = board_page
+    valid = stage_named("Valid")
+    for i in range(32):
+        LeadFactory(name=f"Card {i:02d}", stage=valid, rank=i)
+    page.open_board()
+    cards = page.locator(f"#cards-{valid.pk} .board-card")
+    expect(cards).to_have_count(25)
+    expect(page.locator(f"#col-head-{valid.pk} .board-count")).to_contain_text("32")
+    page.locator(f"#cards-{valid.pk}").evaluate("list => { list.scrollTop = list.scrollHeight; }")
+    expect(cards).to_have_count(32)
+    assert names(page, valid) == [f"Card {i:02d}" for i in range(32)]
+    expect(page.locator(f"#cards-{valid.pk} .board-more")).to_have_count(0)
