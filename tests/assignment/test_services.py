@@ -365,3 +365,14 @@ def test_history_is_written_for_leads_assigned_through_the_lead_factory_path_too
     lead = LeadFactory(assigned_to=a)
     leads_assign(lead_ids=[lead.pk], to_user=b, by=manager)
     assert list(Assignment.objects.values_list("from_user", "to_user", "version")) == [(a.pk, b.pk, 2)]
+
+
+def test_bulk_stage_change_larger_than_one_sqlite_chunk(manager, leads, monkeypatch):
+    monkeypatch.setattr("crm.assignment.services._sql.SQLITE_CHUNK", 2)
+    batch_leads = leads(5)
+    interested = stage_named("Interested")
+
+    batch = leads_stage_change(lead_ids=[lead.pk for lead in batch_leads], stage=interested, by=manager)
+    assert batch.count == 5
+    assert batch_undo(batch=batch, by=manager)["changed"] == 5
+    assert set(Lead.objects.filter(pk__in=[x.pk for x in batch_leads]).values_list("stage__name", flat=True)) == {"New"}

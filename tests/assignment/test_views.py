@@ -372,3 +372,11 @@ def test_lead_list_and_lead_page_carry_the_bulk_bar_and_owner_box_for_managers_o
     as_sales = client_for(sales)
     assert 'id="bulk-actions"' not in as_sales.get(reverse("leads:list")).text
     assert 'id="lead-assign"' not in as_sales.get(lead.get_absolute_url()).text
+
+
+def test_lead_assign_without_an_owner_field_claims_nothing(client_for, manager, counsellor, leads):
+    """A client that does not send the owner it saw (seed 002's API shape) is not told of a conflict."""
+    a, b = counsellor("Anu A"), counsellor("Binu B")
+    (lead,) = leads(1, assigned_to=b)
+    response = client_for(manager).post(reverse("assignment:lead_assign", args=[lead.uuid]), {"to_user": a.pk}, headers=HX)
+    assert response.status_code == 200 and owners_of([lead]) == {lead.pk: a.pk}
