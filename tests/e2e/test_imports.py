@@ -32,6 +32,8 @@ def test_upload_map_start_watch_and_download_errors(page, live_server, browser_l
     browser_login(manager)
     page.goto(f"{live_server.url}/imports/")
     page.get_by_role("link", name="Import a spreadsheet").first.click()
+    expect(page).to_have_url(re.compile(r"/imports/new/$"))
+    page.wait_for_load_state("load")  # the page's script is listening before a file is chosen
     page.set_input_files("#id_file", str(path))
     expect(page.locator("#drop-zone-name")).to_contain_text("fair leads.csv")
     page.get_by_role("button", name="Upload and continue").click()
