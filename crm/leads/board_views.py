@@ -4,6 +4,7 @@ totals, then keyset pages), and a move (drag and drop or the "Move to…" dialog
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import OperationalError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -97,6 +98,21 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _move(user, data, attempts=2):
+    """board.lead_move, tried once more if the database broke a deadlock (two moves that each made room
+    in their column, where each needed a card the other had locked): the loser was rolled back whole."""
+    for attempt in range(attempts):
+        try:
+            return board.lead_move(
+                by=user, lead_uuid=data["lead"], stage_id=data["stage"], version=data["version"],
+                before=data["before"], after=data["after"], position=data["position"] or board.TOP,
+                note=data["note"], value=data["value"],
+            )
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != "40P01" or attempt == attempts - 1:
+                raise
+
+
 def _not_found(request):
     if _wants_json(request):
         return JsonResponse({"error": "That lead was not found. It may have been assigned to someone else."},
@@ -132,11 +148,7 @@ def pipeline_move(request):
     _, leads, query = board_filter(request, QueryDict(data["filters"]))
     status, message = 200, ""
     try:
-        lead = board.lead_move(
-            by=request.user, lead_uuid=data["lead"], stage_id=data["stage"], version=data["version"],
-            before=data["before"], after=data["after"], position=data["position"] or board.TOP,
-            note=data["note"], value=data["value"],
-        )
+        lead = _move(request.user, data)
     except VersionConflict as conflict:
         lead, status = conflict.lead, 409
         message = "Someone else changed this lead: the board now shows where it really is. Try again if needed."
