@@ -144,7 +144,6 @@ def copy_peer(path: Path, limit: int) -> tuple[int, float]:
     """The physical limit: COPY of already-normalised rows straight into the lead table (then removed)."""
     from crm.imports.models import ImportJob
     from crm.imports.normalise import LOAD_FIELDS, RowNormaliser
-    from crm.imports.readers import choose_header
     from crm.leads.models import Lead
 
     job = ImportJob(file_type="csv", encoding="utf-8", delimiter=",")
@@ -165,7 +164,7 @@ def copy_peer(path: Path, limit: int) -> tuple[int, float]:
             rows.append(record)
             if len(rows) >= limit:
                 break
-    del choose_header, job
+    del job
     existing = set()
     phones = [r[1] for r in rows if r[1]]
     for start in range(0, len(phones), 20000):

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from . import readers
+from . import analysis, readers
 from .detect import WholeFileError
 from .mapping import FIELDS, column_names, duplicate_headers
 from .models import ImportJob, ImportRowError, ImportStatus, RowProblemLevel
@@ -60,7 +60,7 @@ def readers_text(value) -> str:
 
 def preview_cells(job: ImportJob, limit: int):
     out = []
-    for position, (_number, cells) in enumerate(readers.sample_rows(job, readers.SAMPLE_ROWS)):
+    for position, (_number, cells) in enumerate(analysis.sample_rows(job, analysis.SAMPLE_ROWS)):
         if position <= job.header_row or readers.is_blank(cells):
             continue
         out.append(cells)
@@ -81,7 +81,7 @@ def import_preview(job: ImportJob) -> dict:
 
     stage_names = dict(Stage.objects.values_list("pk", "name"))
     rows = []
-    for position, (row_number, cells) in enumerate(readers.sample_rows(job, readers.SAMPLE_ROWS)):
+    for position, (row_number, cells) in enumerate(analysis.sample_rows(job, analysis.SAMPLE_ROWS)):
         if position <= job.header_row or readers.is_blank(cells):
             continue
         record, errors, warnings = normaliser(cells)

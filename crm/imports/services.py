@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.leads.models import Stage
 
-from . import limits, readers
+from . import analysis, limits
 from .detect import WholeFileError
 from .mapping import FIELDS, auto_mapping, mapping_problems
 from .models import ImportJob, ImportPhase, ImportStatus, OnDuplicate
@@ -72,7 +72,7 @@ def import_analyse(*, job: ImportJob) -> ImportJob:
     if job.file_size > limits.max_bytes():
         return _fail(job, too_big_message(job.file_size))
     try:
-        readers.analyse(job)
+        analysis.analyse(job)
     except WholeFileError as problem:
         return _fail(job, str(problem))
     job.mapping = auto_mapping(job.columns)
@@ -97,7 +97,7 @@ def import_set_options(*, job: ImportJob, sheet=None, header_row=None, mapping=N
         header_row = None
     if reread or (header_row is not None and header_row != job.header_row):
         try:
-            readers.choose_header(job, header_row)
+            analysis.choose_header(job, header_row)
         except WholeFileError as problem:
             raise ImportRefused(str(problem)) from None
         job.mapping = auto_mapping(job.columns)
