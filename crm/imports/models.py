@@ -71,6 +71,8 @@ class ImportJob(models.Model):
     errors = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
     checkpoint_row = models.PositiveIntegerField(default=0)
+    # Rows per batch, fixed by the first run (a resumed run must cut the file the same way).
+    batch_rows = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     rq_job_id = models.CharField(max_length=64, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -142,7 +142,9 @@ def _run(job, token, inline, progress):
     seen = Seen()
     loader = Loader(job, token, normaliser.mapped_fields)
     writer = _InlineWriter(loader) if inline else _ThreadWriter(loader, writers=_writer_count())
-    batch_size = limits.batch_rows()
+    batch_size = job.batch_rows or limits.batch_rows()
+    if not job.batch_rows:
+        _set(job.pk, token, batch_rows=batch_size)
     done = set(ImportBatch.objects.filter(job_id=job.pk).values_list("index", flat=True))
     nonblank = bool(done)
     data_index = 0
