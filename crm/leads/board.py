@@ -39,14 +39,17 @@ def board_stages():
     return list(active_stages())
 
 
-def _after(key) -> Q:
+def _next_key(column, key):
+    """The (rank, id) right after `key` in the column: later in its tie, else the next rank up."""
     rank, pk = key
-    return Q(rank__gt=rank) | Q(rank=rank, pk__gt=pk)
+    row = column.filter(rank=rank, pk__gt=pk).order_by("pk").values_list("rank", "pk").first()
+    return row or column.filter(rank__gt=rank).order_by("rank", "pk").values_list("rank", "pk").first()
 
 
-def _before(key) -> Q:
+def _previous_key(column, key):
     rank, pk = key
-    return Q(rank__lt=rank) | Q(rank=rank, pk__lt=pk)
+    row = column.filter(rank=rank, pk__lt=pk).order_by("-pk").values_list("rank", "pk").first()
+    return row or column.filter(rank__lt=rank).order_by("-rank", "-pk").values_list("rank", "pk").first()
 
 
 def parse_cursor(value):
@@ -59,11 +62,16 @@ def parse_cursor(value):
 
 
 def column_page(leads, stage, *, after=None, size=PAGE_SIZE):
-    """One page of a column: (cards, cursor of the next page or None). Keyset on (rank, id)."""
-    rows = leads.filter(stage=stage)
-    if after is not None:
-        rows = rows.filter(rank__gte=after[0]).filter(_after(after))
-    cards = list(rows.select_related("assigned_to").only(*CARD_FIELDS).order_by("rank", "pk")[: size + 1])
+    """One page of a column: (cards, cursor of the next page or None). Keyset on (rank, id): the rest of the
+    cursor's rank (a tie), then the ranks after it: two range scans of the (stage, rank, id) index."""
+    rows = leads.filter(stage=stage).select_related("assigned_to").only(*CARD_FIELDS)
+    if after is None:
+        cards = list(rows.order_by("rank", "pk")[: size + 1])
+    else:
+        rank, pk = after
+        cards = list(rows.filter(rank=rank, pk__gt=pk).order_by("pk")[: size + 1])
+        if len(cards) <= size:
+            cards += rows.filter(rank__gt=rank).order_by("rank", "pk")[: size + 1 - len(cards)]
     more = len(cards) > size
     cards = decorate(cards[:size])
     return cards, (f"{cards[-1].rank}.{cards[-1].pk}" if more else None)
@@ -189,13 +197,11 @@ def place(stage, pk, *, low=None, high=None, position=TOP) -> int:
             rank = edge[0] - GAP if edge else 0
         return _within_limits(stage, pk, rank, low, high, position)
     if low is None:
-        low = _key(column.filter(rank__lte=high[0]).filter(_before(high))
-                   .order_by("-rank", "-pk").values_list("rank", "pk").first())
+        low = _key(_previous_key(column, high))
         if low is None:
             return _within_limits(stage, pk, high[0] - GAP, low, high, position)
     elif high is None:
-        high = _key(column.filter(rank__gte=low[0]).filter(_after(low))
-                    .order_by("rank", "pk").values_list("rank", "pk").first())
+        high = _key(_next_key(column, low))
         if high is None:
             return _within_limits(stage, pk, low[0] + GAP, low, high, position)
     rank = rank_between(low, high, pk)
@@ -207,9 +213,10 @@ def place(stage, pk, *, low=None, high=None, position=TOP) -> int:
 
 def _make_room(column, low, high):
     """Open a gap of GAP between two adjacent keys by shifting the smaller side of the column."""
-    head = column.filter(rank__lte=low[0]).filter(_before(low) | Q(pk=low[1]))
-    tail = column.filter(rank__gte=high[0]).filter(_after(high) | Q(pk=high[1]))
-    if head.values("pk")[:1000].count() <= tail.values("pk")[:1000].count():
+    # key <= low and key >= high, each an OR of two ranges of the (stage, rank, id) index
+    head = column.filter(Q(rank__lt=low[0]) | Q(rank=low[0], pk__lte=low[1]))
+    tail = column.filter(Q(rank__gt=high[0]) | Q(rank=high[0], pk__gte=high[1]))
+    if head.order_by().values("pk")[:1000].count() <= tail.order_by().values("pk")[:1000].count():
         head.update(rank=F("rank") - GAP)
         return (low[0] - GAP, low[1]), high
     tail.update(rank=F("rank") + GAP)

@@ -250,18 +250,19 @@ def test_neighbours_a_sales_user_cannot_see_are_ignored(sales, other_sales):
 def test_column_pages_walk_the_column_by_keyset(manager, sales):
     valid = stage_named("Valid")
     make_column(valid, [f"R{i:02d}" for i in range(30)])
-    make_column(valid, [f"T{i:02d}" for i in range(7)], rank=0)  # new leads: ties on rank 0
-    make_column(valid, [f"S{i:02d}" for i in range(4)], owner=sales)
+    make_column(valid, [f"T{i:02d}" for i in range(14)], rank=0)  # new leads: ties on rank 0
+    make_column(valid, [f"S{i:02d}" for i in range(4)], owner=sales)  # ties with R00..R03's ranks
     seen, cursor, pages = [], None, 0
-    while True:
-        cards, cursor = board.column_page(leads_visible_to(manager), valid, after=board.parse_cursor(cursor), size=10)
+    while True:  # pages end inside the tie on rank 0 and inside the ties of R00..R03 with S00..S03
+        cards, cursor = board.column_page(leads_visible_to(manager), valid, after=board.parse_cursor(cursor), size=9)
         seen += [card.name for card in cards]
         pages += 1
         if cursor is None:
             break
-    assert pages == 5
+    assert pages == 6
     assert seen == column(valid)
-    assert seen[:7] == [f"T{i:02d}" for i in range(7)]
+    assert seen[:14] == [f"T{i:02d}" for i in range(14)]
+    assert seen[14:18] == ["R00", "S00", "R01", "S01"]
     mine, cursor = board.column_page(leads_visible_to(sales), valid)
     assert [card.name for card in mine] == [f"S{i:02d}" for i in range(4)] and cursor is None
 
