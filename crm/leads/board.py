@@ -113,7 +113,7 @@ def column_totals(leads, stage) -> Totals:
     if count > EXACT_VALUE_MAX:
         estimate = _estimated_value(rows, count)
         if estimate is not None:
-            return Totals(count, estimate, estimated=True)
+            return Totals(count, *estimate)
     value = rows.aggregate(total=Sum("value"))["total"] if count else None
     return Totals(count, value or Decimal(0))
 
@@ -133,26 +133,48 @@ def column_counts(leads, stages) -> dict:
 
 
 def _estimated_value(rows, count):
-    """count x the mean value of SAMPLE_WINDOWS runs of SAMPLE_RUN cards starting at evenly spaced ranks
-    of the column: read through the same index as a page of cards, so it costs a few pages'
-    worth (one UNION ALL query where the database allows it). None when the sample is too small to trust
+    """The column's total value from a sample read through the (stage, rank, id) index, in two strata: the
+    cards still on rank 0 (every lead nobody has dragged: usually most of a column), sampled in runs spread
+    over their ids, and the dragged ones, sampled in runs spread over their ranks. Each stratum counts
+    for its own number of cards. Returns (value, estimated) or None when a big stratum got too few samples
     (the caller then sums exactly)."""
-    ends = rows.aggregate(low=Min("rank"), high=Max("rank"))  # two probes of the index
-    low, high = ends["low"], ends["high"]
-    if low is None:
-        return None
-    runs = [
-        rows.filter(rank__gte=low + (high - low) * n // SAMPLE_WINDOWS).order_by("rank")
-        .values_list("pk", "value", "rank")[:SAMPLE_RUN]
-        for n in range(SAMPLE_WINDOWS)
-    ]
+    untouched = rows.filter(rank=0)
+    untouched_count = untouched.count()
+    dragged_count = count - untouched_count
+    windows_untouched = max(1, round(SAMPLE_WINDOWS * untouched_count / count)) if untouched_count else 0
+    windows_dragged = SAMPLE_WINDOWS - windows_untouched if dragged_count else 0
+    runs = []
+    if windows_untouched:
+        ends = untouched.aggregate(low=Min("pk"), high=Max("pk"))  # two probes of the index
+        for n in range(windows_untouched):
+            start = ends["low"] + (ends["high"] - ends["low"]) * n // windows_untouched
+            runs.append(untouched.filter(pk__gte=start).order_by("pk").values_list("pk", "value", "rank")[:SAMPLE_RUN])
+    if windows_dragged:
+        ends = rows.aggregate(low=Min("rank"), high=Max("rank"))
+        for n in range(windows_dragged):
+            start = ends["low"] + (ends["high"] - ends["low"]) * n // windows_dragged
+            runs.append(rows.filter(rank__gte=start).order_by("rank").values_list("pk", "value", "rank")[:SAMPLE_RUN])
     if connection.features.supports_slicing_ordering_in_compound:
         runs = [runs[0].union(*runs[1:], all=True).order_by()]
-    sample = {pk: value for run in runs for pk, value, _ in run}
-    if len(sample) < SAMPLE_WINDOWS * SAMPLE_RUN // 4:
-        return None
-    total = sum((value for value in sample.values() if value is not None), Decimal(0))
-    return (total * count / len(sample)).quantize(Decimal(1))
+    sample = {pk: (value or Decimal(0), rank) for run in runs for pk, value, rank in run}
+    total, estimated = Decimal(0), False
+    strata = (
+        (untouched_count, [v for v, rank in sample.values() if rank == 0], untouched),
+        (dragged_count, [v for v, rank in sample.values() if rank != 0], rows.filter(Q(rank__lt=0) | Q(rank__gt=0))),
+    )
+    for cards, values, stratum in strata:
+        if not cards:
+            continue
+        if len(values) == cards:  # the sample holds the whole stratum
+            total += sum(values, Decimal(0))
+        elif len(values) >= SAMPLE_RUN // 2:
+            total += sum(values, Decimal(0)) * cards / len(values)
+            estimated = True
+        elif cards <= EXACT_VALUE_MAX:
+            total += stratum.aggregate(total=Sum("value"))["total"] or Decimal(0)
+        else:
+            return None
+    return total.quantize(Decimal(1)), estimated
 
 
 def compact_amount(value) -> str:

@@ -296,8 +296,36 @@ def test_big_columns_estimate_the_value_from_a_sample(manager, monkeypatch):
     assert totals.value_display == "≈ 15 L"
 
 
-def test_a_sample_too_small_to_trust_falls_back_to_the_exact_sum(manager, monkeypatch):
-    """All cards on one rank: every run starts at the same card, so the sample is tiny: sum exactly."""
+def test_a_column_of_untouched_cards_is_sampled_across_their_ids(manager, monkeypatch):
+    """Leads nobody has dragged all sit on rank 0: the sample spreads over their ids instead."""
+    monkeypatch.setattr(board, "EXACT_VALUE_MAX", 100)
+    monkeypatch.setattr(board, "SAMPLE_WINDOWS", 5)
+    monkeypatch.setattr(board, "SAMPLE_RUN", 20)
+    valid = stage_named("Valid")
+    Lead.objects.bulk_create(
+        [Lead(name=f"U{i}", phone=f"+9196{i:08d}", stage=valid, rank=0, value=Decimal(500)) for i in range(1200)]
+    )
+    totals = board.column_totals(leads_visible_to(manager), valid)
+    assert (totals.count, totals.value, totals.estimated) == (1200, Decimal(600_000), True)
+
+
+def test_untouched_and_dragged_cards_are_estimated_as_two_strata(manager, monkeypatch):
+    """1,200 untouched cards worth 1,000 and 300 dragged ones worth 10: each group counts for its own size
+    (one pooled mean over a sample that over-represents the dragged cards would be far off)."""
+    monkeypatch.setattr(board, "EXACT_VALUE_MAX", 100)
+    monkeypatch.setattr(board, "SAMPLE_WINDOWS", 6)
+    monkeypatch.setattr(board, "SAMPLE_RUN", 20)
+    valid = stage_named("Valid")
+    Lead.objects.bulk_create(
+        [Lead(name=f"U{i}", phone=f"+9196{i:08d}", stage=valid, rank=0, value=Decimal(1000)) for i in range(1200)]
+        + [Lead(name=f"D{i}", phone=f"+9195{i:08d}", stage=valid, rank=(i - 150 + (i >= 150)) * board.GAP,
+                value=Decimal(10)) for i in range(300)]  # above and below the untouched ones, none on 0
+    )
+    totals = board.column_totals(leads_visible_to(manager), valid)
+    assert (totals.count, totals.value, totals.estimated) == (1500, Decimal(1_203_000), True)
+
+
+def test_a_sample_that_holds_the_whole_column_is_exact(manager, monkeypatch):
     monkeypatch.setattr(board, "EXACT_VALUE_MAX", 10)
     valid = stage_named("Valid")
     Lead.objects.bulk_create(
