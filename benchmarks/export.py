@@ -8,7 +8,8 @@ Scenarios (each on the same N leads of the 1,000,000, newest first, read as the 
   `COPY (SELECT ...) TO STDOUT WITH CSV` of the same columns (the physical limit: no escaping, no time
   zones); for XLSX openpyxl's write-only mode fed the same converted values (its fastest documented mode).
 - csv_all_fields / xlsx_all_fields: every exportable field (37 columns: company join, last-note subquery).
-- end_to_end: `services.export_run` on a filtered list (a stage), file saved through default_storage;
+- end_to_end: `services.export_run` on a filtered list (the stage holding nearest N leads), file saved
+  through default_storage;
   the export row and its file are deleted afterwards, so the data set is left as it was.
 The data set is only read, except end_to_end's own ExportJob row, which is removed.
 """
@@ -81,7 +82,7 @@ def main(argv):
             report(f"{fmt}_all_fields", runs, columns=len(all_fields))
 
     if not args.no_end_to_end:
-        end_to_end(manager, args.repeat)
+        end_to_end(manager, args.repeat, args.rows)
     emit(NAME, "peak_memory", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
 
 
@@ -153,12 +154,16 @@ def openpyxl_write_only(queryset, fields, rows, tz):
         return n, time.perf_counter() - started, scratch.tell()
 
 
-def end_to_end(manager, times):
+def end_to_end(manager, times, target):
     """The export job's own path on a filtered list: count, query, write, save to storage."""
-    from crm.leads.models import Stage
+    from django.db.models import Count
 
-    stage = Stage.objects.filter(is_active=True).order_by("position").first()
-    query = f"stage={stage.pk}"
+    from crm.leads.models import Lead
+
+    # The stage whose lead count is nearest the benchmark's row count.
+    counts = Lead.objects.values("stage").annotate(n=Count("id")).values_list("stage", "n")
+    stage_pk, _ = min(counts, key=lambda pair: abs(pair[1] - target))
+    query = f"stage={stage_pk}"
     rows = selectors.export_leads(manager, filter_query=query).count()
     export = ExportJob.objects.create(
         user=manager, format="xlsx", fields=export_fields.DEFAULT_KEYS, query=query, row_count=rows
