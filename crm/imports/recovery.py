@@ -53,6 +53,23 @@ def mark_stale() -> int:
     )
 
 
+def drop_abandoned_uploads(hours: int = 24) -> int:
+    """Chunked uploads nobody finished within a day: their pieces are deleted, the import cancelled."""
+    from django.core.files.storage import default_storage
+
+    from .models import ImportUploadChunk
+
+    cutoff = timezone.now() - timedelta(hours=hours)
+    stale = list(ImportJob.objects.filter(status=ImportStatus.UPLOADING, created_at__lt=cutoff).values_list("pk", flat=True))
+    for chunk in ImportUploadChunk.objects.filter(job_id__in=stale):
+        default_storage.delete(chunk.file)
+    ImportUploadChunk.objects.filter(job_id__in=stale).delete()
+    return ImportJob.objects.filter(pk__in=stale, status=ImportStatus.UPLOADING).update(
+        status=ImportStatus.CANCELLED, finished_at=timezone.now(),
+        message="The upload was not finished within a day, so its pieces were removed.",
+    )
+
+
 def _rq_job_pending(rq_job_id: str) -> bool:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
@@ -72,7 +89,7 @@ def imports_recover(worker_alive: bool | None = None) -> dict:
 
     from .services import enqueue, import_resume
 
-    result = {"interrupted": mark_stale(), "resumed": 0, "requeued": 0}
+    result = {"interrupted": mark_stale(), "resumed": 0, "requeued": 0, "abandoned_uploads": drop_abandoned_uploads()}
     try:
         queued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED).values_list("pk", "rq_job_id"))
         for pk, rq_job_id in queued:

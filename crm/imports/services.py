@@ -169,7 +169,8 @@ def import_cancel(*, job: ImportJob, by=None) -> ImportJob:
     """Stop an import: a waiting one at once; a running one at its next batch (rows already saved stay)."""
     now = timezone.now()
     if ImportJob.objects.filter(
-        pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.INTERRUPTED, ImportStatus.MAPPING]
+        pk=job.pk,
+        status__in=[ImportStatus.QUEUED, ImportStatus.INTERRUPTED, ImportStatus.MAPPING, ImportStatus.UPLOADING],
     ).update(status=ImportStatus.CANCELLED, cancel_requested=True, finished_at=now, phase=ImportPhase.DONE,
              message="Cancelled before it finished." if job.checkpoint_row else "Cancelled."):
         job.refresh_from_db()

@@ -263,3 +263,34 @@ def test_mapping_problems_show_while_mapping(client_for, manager, admin_user):
     assert start.status_code == 422
     job.refresh_from_db()
     assert job.status == "mapping"
+
+
+def test_an_upload_can_be_discarded_at_the_mapping_step(client_for, manager, admin_user):
+    job = upload("utf8_bom.csv", admin_user)
+    client = client_for(manager)
+    assert "Discard this upload" in client.get(reverse("imports:mapping", args=[job.pk])).content.decode()
+    client.post(reverse("imports:cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert client.get(reverse("imports:mapping", args=[job.pk]))["Location"] == reverse("imports:detail", args=[job.pk])
+
+
+def test_abandoned_chunked_uploads_are_cleaned_up(client_for, manager, settings):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    settings.IMPORT_CHUNK_BYTES = 64
+    client = client_for(manager)
+    state = client.post(reverse("imports:upload_start"), {"name": "big.csv", "size": 200}).json()
+    client.post(reverse("imports:upload_chunk", args=[state["upload_id"]]),
+                {"index": "0", "chunk": SimpleUploadedFile("chunk", b"x" * 64)})
+    job = ImportJob.objects.get()
+    piece = job.chunks.get().file
+    assert default_storage.exists(piece)
+    assert imports_recover()["abandoned_uploads"] == 0  # a fresh upload is left alone
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert imports_recover()["abandoned_uploads"] == 1
+    job.refresh_from_db()
+    assert job.status == "cancelled" and not default_storage.exists(piece) and not job.chunks.exists()
