@@ -74,35 +74,40 @@ class Lead(TimeStampedModel):
     # E.164 (crm.leads.phones.normalise_phone); the lead's identity when present.
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
     alternate_phones = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(max_length=254, null=True, blank=True, db_index=True)
+    # Stored lower-case; looked up through the lead_email_lower index.
+    email = models.EmailField(max_length=254, null=True, blank=True)
     area = models.CharField(max_length=120, blank=True)
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=100, blank=True)
-    source = models.CharField(max_length=60, blank=True, db_index=True)
+    source = models.CharField(max_length=60, blank=True)
     interest = models.CharField(max_length=120, blank=True, help_text="Course or product.")
     value = models.DecimalField("deal value", max_digits=14, decimal_places=2, null=True, blank=True)
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     lead_date = models.DateField(null=True, blank=True, db_index=True)
     remark = models.TextField(blank=True)
     notes = models.TextField(blank=True)
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="leads")
+    # Foreign keys without their own index where a composite index below starts with them: every index is
+    # written on every change of a lead's owner or stage, so each one costs bulk assignment and import time.
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="leads", db_index=False)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     # Order on the board within the stage: gapped integers, smaller first.
     rank = models.BigIntegerField(default=0)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_leads"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_leads",
+        db_index=False,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     import_job = models.ForeignKey(
-        "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", db_index=False
     )
     next_follow_up_at = models.DateTimeField(null=True, blank=True)
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)  # indexed by lead_created
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -114,8 +119,9 @@ class Lead(TimeStampedModel):
             models.Index(fields=["assigned_to", "-updated_at"], name="lead_owner_updated"),
             models.Index(fields=["assigned_to", "stage", "-updated_at"], name="lead_owner_stage"),
             models.Index(fields=["stage", "-updated_at"], name="lead_stage_updated"),
-            models.Index(fields=["stage", "rank"], name="lead_stage_rank"),
-            models.Index(fields=["assigned_to", "stage", "rank"], name="lead_owner_stage_rank"),
+            # The board's column order (rank, then id: new leads all have rank 0); created by migration 0004.
+            models.Index(fields=["stage", "rank", "id"], name="lead_board_order"),
+            models.Index(fields=["assigned_to", "stage", "rank", "id"], name="lead_board_owner_order"),
             models.Index(fields=["assigned_to", "next_follow_up_at"], name="lead_owner_follow_up"),
             models.Index(fields=["assigned_to", "-assigned_at"], name="lead_owner_assigned"),
             models.Index(fields=["import_job", "id"], name="lead_import"),
