@@ -162,7 +162,10 @@ def copy_peer(path: Path, limit: int) -> tuple[int, float]:
     seen, copied = set(), 0
 
     def flush(chunk, writer):
-        existing = set(Lead.objects.filter(phone__in=[r[1] for r in chunk]).values_list("phone", flat=True))
+        with connection.cursor() as cursor:  # one index probe per phone
+            cursor.execute(f"SELECT phone FROM {Lead._meta.db_table} WHERE phone = ANY(%s::varchar[])",  # noqa: S608
+                           [[r[1] for r in chunk]])
+            existing = {phone for (phone,) in cursor.fetchall()}
         written = 0
         for record in chunk:
             if record[1] not in existing:
@@ -179,7 +182,7 @@ def copy_peer(path: Path, limit: int) -> tuple[int, float]:
                 continue
             seen.add(record[1])
             chunk.append(record)
-            if len(chunk) >= 20_000:
+            if len(chunk) >= 5_000:
                 copied += flush(chunk, writer)
                 chunk = []
             if len(seen) >= limit:

@@ -25,11 +25,6 @@ def run(job, **options):
     return import_automatic(job=job, **options)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def import_file(admin_user):
     def do(name, by=None, **options):
