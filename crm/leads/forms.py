@@ -5,6 +5,7 @@ from datetime import timedelta
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row
 from django import forms
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -143,7 +144,9 @@ class LeadForm(forms.ModelForm):
     def clean_email(self):
         email = (self.cleaned_data.get("email") or "").strip().lower() or None
         if email:
-            existing = Lead.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).first()
+            # LOWER(email) = ...: served by the lead_email_lower index (addresses are stored lower-case).
+            existing = Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email).exclude(
+                pk=self.instance.pk).first()
             if existing:
                 raise forms.ValidationError(_duplicate_message(self.user, existing, "e-mail address"))
         return email

@@ -5,7 +5,7 @@
 - A page is read in two steps (a "deferred join"): first the primary keys of the page, which PostgreSQL reads
   from the index alone (an index-only scan skips OFFSET rows without touching the table), then the 25 rows.
 - Offsets are capped (MAX_OFFSET): deeper than that, the list asks for narrower filters or the reverse sort.
-- Totals are exact up to COUNT_CAP; above it the list says "10,000+" (filtered) or shows the planner's
+- Totals are exact up to COUNT_CAP; above it the list says "more than 2,000" (filtered) or shows the planner's
   estimate of the table size (unfiltered, PostgreSQL), marked as such. Nothing counts a million rows.
 """
 
@@ -18,7 +18,7 @@ from .models import Lead
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 DEFAULT_PER_PAGE = 25
-COUNT_CAP = 10_000
+COUNT_CAP = 2_000
 # Text search results are rechecked row by row in the table (trigram matches are candidates), so they are
 # counted less far: "more than 1,000" is all a search box needs to say.
 SEARCH_COUNT_CAP = 1_000
