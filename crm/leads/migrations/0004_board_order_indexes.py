@@ -2,9 +2,8 @@
 # them, so in real data most of a column ties on rank. With only (stage, rank) indexed, the first page of a
 # column had to fetch and sort every tied card (160 ms for a 290,000-card column at 1M leads); with id in
 # the index it is a range scan (0.1 ms), and keyset pages and neighbour look-ups stay range scans inside a
-# tie. Raw SQL, not in the model state, like 0003's trigram indexes, so the leads models stay as their
-# owner wrote them; folding these into Lead.Meta.indexes (replacing lead_stage_rank and
-# lead_owner_stage_rank, of which they are supersets) is the tidy follow-up.
+# tie. Raw SQL here; migration 0005 adds them to the model state (Lead.Meta.indexes) in place of
+# lead_stage_rank and lead_owner_stage_rank, of which they are supersets.
 from django.db import migrations
 
 BOARD_INDEXES = {
