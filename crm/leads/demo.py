@@ -8,6 +8,7 @@ Deterministic: the same N gives the same data.
 
 import random
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -173,8 +174,23 @@ def _history(lead_id, history, fields):
     return status, assignment, activity, follow
 
 
+@contextmanager
+def _keep_given_timestamps(model):
+    """bulk_create would stamp every row with now (auto_now_add / auto_now); demo rows carry their own."""
+    fields = [f for f in model._meta.fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
+    for field in fields:
+        field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, auto_now, auto_now_add in saved:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
+
+
 def _bulk_batch(rows):
-    objs = Lead.objects.bulk_create([Lead(**fields) for fields, _ in rows], batch_size=2000)
+    with _keep_given_timestamps(Lead):
+        objs = Lead.objects.bulk_create([Lead(**fields) for fields, _ in rows], batch_size=2000)
     ids = dict(Lead.objects.filter(phone__in=[o.phone for o in objs]).values_list("phone", "pk"))
     status, assignment, activity, follow = [], [], [], []
     for fields, history in rows:
