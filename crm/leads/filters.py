@@ -125,6 +125,9 @@ class LeadFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={**TEXT, "placeholder": "e.g. Python, AWS", "list": "company-technologies"}),
     )
 
+    # The leads one import created (links from the import pages: /leads/?import_job=<id>).
+    import_job = django_filters.NumberFilter(label="Import", field_name="import_job_id", widget=forms.HiddenInput())
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset=queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
