@@ -193,3 +193,8 @@ def test_total_shows_as_an_estimate_or_a_floor_when_capped(manager_client, monke
     monkeypatch.setattr(listing, "COUNT_CAP", 2)
     html = manager_client.get(URL, {"stage": stages["Valid"].pk}).content.decode()
     assert "more than <strong>2</strong> leads" in html
+
+
+def test_the_import_filter_survives_live_filtering(manager_client):
+    html = manager_client.get(URL, {"import_job": "7"}).content.decode()
+    assert '<input type="hidden" name="import_job" value="7">' in html  # part of the filter form's next request
