@@ -51,31 +51,17 @@ def _form_errors(form) -> list[str]:
 def unassigned(request):
     """Unassigned leads, newest first, with the lead list's filters, table and bulk actions."""
     from crm.leads.filters import UNASSIGNED, LeadFilter, suggestions
-    from crm.leads.listing import PER_PAGE_CHOICES, clean_page, clean_per_page, clean_sort, lead_page
-    from crm.leads.tables import LeadTable
+    from crm.leads.listing import clean_sort
+    from crm.leads.views.lists import lead_list_context
 
     data = request.GET.copy()
     data["counsellor"] = UNASSIGNED  # also in filter_query, so "all N matching" means unassigned ones only
     data.setdefault("sort", "-created")
     lead_filter = LeadFilter(data, queryset=leads_visible_to(request.user), request=request)
-    sort = clean_sort(data.get("sort"))
-    per_page = clean_per_page(data.get("per_page"))
-    page = lead_page(lead_filter.qs, sort=sort, page=clean_page(data.get("page")), per_page=per_page)
-    filter_query = data.copy()
-    filter_query.pop("page", None)
-    context = {
-        "filter": lead_filter,
-        "table": LeadTable(page.leads, user=request.user),
-        "page": page,
-        "sort": sort,
-        "per_page": per_page,
-        "per_page_choices": PER_PAGE_CHOICES,
-        "total": page.total,
-        "total_exact": page.total_exact,
-        "filter_query": filter_query.urlencode(),
-        "counsellors": list(counsellors()),
-        "queue": True,
-    }
+    context = lead_list_context(
+        request, data, lead_filter, sort=clean_sort(data.get("sort")), counsellors=list(counsellors())
+    )
+    context["queue"] = True
     if wants_partial(request):
         return render(request, "leads/lead_list.html#lead-table", context)
     context["suggestions"] = suggestions()

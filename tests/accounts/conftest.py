@@ -10,9 +10,3 @@ def sign_in(client):
         return client.post(reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=ip, **extra)
 
     return post
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Django's documented test speed-up: every sign-in here checks a password, PBKDF2 makes each ~0.3 s."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -43,12 +43,6 @@ def pipeline(db):
     return load_pipeline("admissions")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """These tests are about numbers, not passwords: a cheap hasher keeps the user fixtures quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def noon_zone() -> str:
     """A fixed-offset zone in which the local time now is between 12:00 and 12:59."""
     offset = 12 - datetime.now(UTC).hour  # -11 .. +12

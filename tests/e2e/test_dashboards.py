@@ -26,7 +26,6 @@ DEMO_PASSWORD = "demo-pass-123"  # crm.leads.demo's counsellors
 @pytest.fixture
 def demo(transactional_db, settings):
     """A small realistic data set (the demo generator: 4 counsellors, history over 90 days)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load_pipeline("admissions")  # whatever an earlier transactional test flushed (idempotent)
     cache.clear()
     fill(leads=1500, log=lambda *args: None)

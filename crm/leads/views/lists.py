@@ -17,19 +17,26 @@ def lead_list(request):
     """The lead list: filters applied live (htmx swaps #lead-table and pushes the URL), sortable, paged."""
     lead_filter = LeadFilter(request.GET or None, queryset=leads_visible_to(request.user), request=request)
     sort = clean_sort(request.GET.get("sort"))
-    per_page = clean_per_page(request.GET.get("per_page"))
-    page = lead_page(
-        lead_filter.qs,
-        sort=sort,
-        page=clean_page(request.GET.get("page")),
-        per_page=per_page,
+    sales_users = _sales_users(request.user)
+    context = lead_list_context(
+        request, request.GET, lead_filter, sort=sort,
+        counsellors=[user for user in sales_users if user.is_active],  # for the bulk actions bar
         unfiltered=not lead_filter.is_filtered,
         count_cap=SEARCH_COUNT_CAP if request.GET.get("q", "").strip() else None,
     )
-    sales_users = _sales_users(request.user)
-    filter_query = request.GET.copy()
+    template = page_or_partial(request, "leads/lead_list.html", "lead-table")
+    if template == "leads/lead_list.html":
+        context.update(_filter_form_context(request, lead_filter, sales_users))
+    return render(request, template, context)
+
+
+def lead_list_context(request, data, lead_filter, *, sort, counsellors, **page_options) -> dict:
+    """The page of leads and the table context shared by the lead list and the unassigned queue."""
+    per_page = clean_per_page(data.get("per_page"))
+    page = lead_page(lead_filter.qs, sort=sort, page=clean_page(data.get("page")), per_page=per_page, **page_options)
+    filter_query = data.copy()
     filter_query.pop("page", None)
-    context = {
+    return {
         "filter": lead_filter,
         "table": LeadTable(page.leads, user=request.user),
         "page": page,
@@ -39,12 +46,8 @@ def lead_list(request):
         "total": page.total,
         "total_exact": page.total_exact,
         "filter_query": filter_query.urlencode(),
-        "counsellors": [user for user in sales_users if user.is_active],  # for the bulk actions bar
+        "counsellors": counsellors,
     }
-    template = page_or_partial(request, "leads/lead_list.html", "lead-table")
-    if template == "leads/lead_list.html":
-        context.update(_filter_form_context(request, lead_filter, sales_users))
-    return render(request, template, context)
 
 
 MORE_FILTERS = ("source", "interest", "city", "state", "country", "lead_date_after", "lead_date_before",
