@@ -16,12 +16,33 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    production_like_settings()
     import django
 
     django.setup()
+    collect_static()
     name = argv[0]
     module = importlib.import_module(f"benchmarks.{MODULES.get(name, name)}")
     return module.main(argv[1:]) or 0
+
+
+def production_like_settings() -> None:
+    """Measure what production serves: DEBUG off (no SQL logging, no debug toolbar of any kind, compressed and
+    manifest-named static files). BENCH_DEBUG=1 keeps the settings the environment gives."""
+    if os.environ.get("BENCH_DEBUG") == "1":
+        return
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "x" * 40)
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost,testserver")
+
+
+def collect_static() -> None:
+    """With DEBUG off the pages name static files through the manifest, which collectstatic writes."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG and not (settings.STATIC_ROOT / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 if __name__ == "__main__":

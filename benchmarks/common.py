@@ -69,8 +69,16 @@ def time_call(fn, n: int = 1) -> list[float]:
     return samples
 
 
+class HttpsClient(Client):
+    """Requests over https, as behind the production proxy: with DEBUG off plain http is redirected."""
+
+    def generic(self, *args, **kwargs):
+        kwargs["secure"] = True
+        return super().generic(*args, **kwargs)
+
+
 def bench_client(user) -> Client:
-    client = Client(SERVER_NAME="localhost")
+    client = HttpsClient(SERVER_NAME="localhost")
     client.force_login(user)
     return client
 
