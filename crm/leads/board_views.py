@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.core.htmx import wants_partial
 
-from . import board
+from . import board, tally
 from .filters import LeadFilter
 from .models import SOURCES, Stage
 from .selectors import leads_visible_to
@@ -33,7 +33,8 @@ BoardFilter.base_filters = {name: f for name, f in LeadFilter.base_filters.items
 
 def board_filter(request, data=None):
     """The board's filters (search, source, counsellor for managers, follow-up due) over the leads the
-    user may see: (LeadFilter, queryset, the filters as a query string)."""
+    user may see: (LeadFilter, queryset, the filters as a query string, the stage tally's owner that counts
+    exactly those leads or None)."""
     data = request.GET if data is None else data
     kept = QueryDict(mutable=True)
     for key in FILTER_KEYS:
@@ -43,13 +44,14 @@ def board_filter(request, data=None):
     lead_filter = BoardFilter(kept, queryset=leads_visible_to(request.user), request=request)
     leads = lead_filter.qs
     applied = {key: value for key, value in kept.items() if key in lead_filter.form.fields}
-    return lead_filter, leads, urlencode(sorted(applied.items()))
+    owner = tally.owner_for_filters(request.user, applied) if lead_filter.is_valid() else None
+    return lead_filter, leads, urlencode(sorted(applied.items())), owner
 
 
 @require_GET
 @login_required
 def pipeline(request):
-    lead_filter, _, query = board_filter(request)
+    lead_filter, _, query, _ = board_filter(request)
     context = {
         "filter": lead_filter,
         "form": lead_filter.form,
@@ -67,12 +69,12 @@ def pipeline_column(request, stage_id):
     stage = Stage.objects.filter(pk=stage_id, is_active=True).first()
     if stage is None:
         raise Http404("No such stage on the pipeline.")
-    _, leads, query = board_filter(request)
+    _, leads, query, owner = board_filter(request)
     after = board.parse_cursor(request.GET.get("after"))
     cards, cursor = board.column_page(leads, stage, after=after)
     context = {"stage": stage, "cards": cards, "cursor": cursor, "query": query, "first_page": after is None}
     if after is None:
-        context["totals"] = board.column_totals(leads, stage)
+        context["totals"] = board.column_totals(leads, stage, owner)
     if wants_partial(request):
         # The fragment needs nothing from the request: rendering it without one skips the context
         # processors (navigation badges) that only the full page shows.
@@ -120,10 +122,10 @@ def _not_found(request):
     raise Http404("No such lead.")
 
 
-def _columns(leads, stages):
+def _columns(leads, stages, owner):
     """Each column's count, and its header when its value is exact (big columns keep their estimate)."""
     columns = {}
-    for stage_id, totals in board.column_counts(leads, stages).items():
+    for stage_id, totals in board.column_counts(leads, stages, owner).items():
         stage = next(stage for stage in stages if stage.pk == stage_id)
         head = None
         if totals.value is not None:
@@ -145,7 +147,7 @@ def pipeline_move(request):
         messages.error(request, message)
         return HttpResponseRedirect(board_url)
     data = form.cleaned_data
-    _, leads, query = board_filter(request, QueryDict(data["filters"]))
+    _, leads, query, owner = board_filter(request, QueryDict(data["filters"]))
     status, message = 200, ""
     try:
         lead = _move(request.user, data)
@@ -173,7 +175,7 @@ def pipeline_move(request):
     board.decorate([lead])
     card = render_to_string("leads/_board_card.html", {"card": lead})
     body = {"lead": str(lead.uuid), "stage": lead.stage_id, "version": lead.version, "card": card,
-            "columns": _columns(leads, list(stages.values()))}
+            "columns": _columns(leads, list(stages.values()), owner)}
     if message:
         body["error"] = message
     return JsonResponse(body, status=status)

@@ -144,6 +144,28 @@ class Lead(TimeStampedModel):
         return reverse("leads:detail", args=[self.uuid])
 
 
+class StageTally(models.Model):
+    """Leads and their deal value per (owner, stage), kept by database triggers on the lead table (migration
+    0007), so that board columns and dashboards count a million leads without reading them.
+
+    The triggers only ever add rows: each statement that inserts, updates or deletes leads adds one delta row
+    per (owner, stage) it changed, so concurrent writers never wait for one another on a counter. Readers sum
+    the rows (crm.leads.tally), which folds them together now and then. `owner_key` is the owner's user id,
+    0 for unassigned leads; no foreign keys, so that deleting a user or stage never has to touch this table.
+    """
+
+    owner_key = models.IntegerField()
+    stage_id = models.IntegerField()
+    leads = models.BigIntegerField()
+    value = models.DecimalField(max_digits=20, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner_key", "stage_id"], name="stagetally_owner_stage")]
+
+    def __str__(self):
+        return f"owner {self.owner_key}, stage {self.stage_id}: {self.leads:+} leads, {self.value:+} value"
+
+
 class StatusChange(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes")
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

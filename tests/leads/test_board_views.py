@@ -157,15 +157,36 @@ def test_a_move_answers_the_fresh_card_and_both_columns_counts(client_for, manag
     assert StatusChange.objects.filter(lead=x, from_stage=new, to_stage=valid).count() == 1
 
 
-def test_after_a_move_a_big_column_gets_its_count_and_keeps_its_estimated_value(client_for, manager, monkeypatch):
+def test_after_a_move_a_big_filtered_column_gets_its_count_and_keeps_its_estimated_value(client_for, manager,
+                                                                                        monkeypatch):
+    """A filter the stage tally does not know (here the source) counts the leads themselves: a big column's
+    value stays the estimate its header shows."""
     monkeypatch.setattr(board, "EXACT_VALUE_MAX", 2)
     new, valid = stage_named("New"), stage_named("Valid")
     for i in range(3):
-        LeadFactory(stage=valid, rank=i, value=10)
-    x = LeadFactory(stage=new, value=5)
-    body = post_move(client_for(manager), x, valid).json()
+        LeadFactory(stage=valid, rank=i, value=10, source="Website")
+    LeadFactory(stage=valid, value=1000, source="Referral")
+    x = LeadFactory(stage=new, value=5, source="Website")
+    body = post_move(client_for(manager), x, valid, filters="source=Website").json()
     assert body["columns"][str(valid.pk)] == {"count": 4, "count_display": "4", "head": None}
     assert body["columns"][str(new.pk)]["count"] == 0 and 'title="0 leads"' in body["columns"][str(new.pk)]["head"]
+
+
+def test_after_a_move_an_unfiltered_big_column_gets_its_exact_count_and_value_from_the_tally(client_for, manager,
+                                                                                            sales, monkeypatch):
+    monkeypatch.setattr(board, "EXACT_VALUE_MAX", 2)
+    new, valid = stage_named("New"), stage_named("Valid")
+    for i in range(3):
+        LeadFactory(stage=valid, rank=i, value=10, assigned_to=sales)
+    LeadFactory(stage=valid, value=1000)
+    x = LeadFactory(stage=new, value=5, assigned_to=sales)
+    body = post_move(client_for(manager), x, valid).json()
+    assert body["columns"][str(valid.pk)]["count"] == 5
+    assert 'title="5 leads"' in body["columns"][str(valid.pk)]["head"] and "1,035" in body["columns"][str(valid.pk)]["head"]
+    x.refresh_from_db()
+    mine = post_move(client_for(sales), x, new).json()  # a counsellor's board counts their own leads
+    assert mine["columns"][str(valid.pk)]["count"] == 3 and "30<" in mine["columns"][str(valid.pk)]["head"]
+    assert mine["columns"][str(new.pk)]["count"] == 1
 
 
 def test_a_stale_version_answers_409_with_where_the_server_has_the_card(client_for, manager):

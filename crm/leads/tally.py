@@ -1,0 +1,128 @@
+"""Counting leads per stage without reading them: the stage tally (models.StageTally, kept by triggers).
+
+`stage_totals(owner)` answers "how many leads, worth how much, in each stage" for every lead (EVERYONE), for
+one counsellor (their user id) or for the unassigned leads (UNASSIGNED) in one small GROUP BY over the
+tally's rows, whatever the number of leads. Filters the tally does not know (search, source, follow-up
+dates ...) must count the leads themselves: `owner_for_filters` says whether the tally can answer.
+"""
+
+from decimal import Decimal
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, Sum
+
+from .models import Lead, StageTally
+
+EVERYONE = "everyone"
+UNASSIGNED = 0  # the owner key of leads nobody holds
+COMPACT_OVER = 2_000  # fold the delta rows together once a read finds more than this many
+
+
+def owner_for(user, counsellor: str | None = None):
+    """The tally owner that holds exactly the leads `user` may see, narrowed to the lead list's counsellor
+    filter value ("none" for unassigned, a user id) when one is given; None when it cannot say."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not user.is_manager:
+        return user.pk  # a counsellor sees their own leads, whatever they ask for
+    if not counsellor:
+        return EVERYONE
+    if counsellor == "none":
+        return UNASSIGNED
+    return int(counsellor) if counsellor.isdigit() else None
+
+
+def owner_for_filters(user, filters: dict):
+    """The tally owner for a page showing `user`'s leads narrowed by `filters` ({name: value} of the filters
+    actually applied): only the counsellor filter is one the tally knows."""
+    if set(filters) - {"counsellor"}:
+        return None
+    return owner_for(user, filters.get("counsellor"))
+
+
+def stage_totals(owner) -> dict[int, tuple[int, Decimal]]:
+    """{stage id: (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED); stages without
+    leads are left out."""
+    rows = StageTally.objects.order_by()
+    if owner != EVERYONE:
+        rows = rows.filter(owner_key=owner)
+    totals, deltas = {}, 0
+    for stage_id, leads, value, n in rows.values("stage_id").annotate(
+        n_leads=Sum("leads"), total=Sum("value"), rows=Count("*")
+    ).values_list("stage_id", "n_leads", "total", "rows"):
+        deltas += n
+        if leads:
+            totals[stage_id] = (int(leads), Decimal(value or 0))
+    if deltas > COMPACT_OVER:
+        tally_compact()
+    return totals
+
+
+def tally_compact() -> int:
+    """Fold the tally's delta rows into one row per (owner, stage), dropping those that sum to nothing.
+    Safe beside writers: it deletes the rows it read and inserts their sums in one transaction; rows that
+    other transactions add meanwhile are left for the next time. Returns the rows now kept (-1: skipped,
+    the database was busy)."""
+    table = connection.ops.quote_name(StageTally._meta.db_table)
+    columns = "owner_key, stage_id, leads, value"
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH gone AS (DELETE FROM {table} RETURNING {columns}) "  # noqa: S608 (our table name)
+                    f"INSERT INTO {table} ({columns}) SELECT owner_key, stage_id, SUM(leads), SUM(value) FROM gone "
+                    f"GROUP BY 1, 2 HAVING SUM(leads) <> 0 OR SUM(value) <> 0"
+                )
+            else:  # SQLite: one writer at a time, so read, delete and insert cannot interleave with another
+                cursor.execute(
+                    f"SELECT owner_key, stage_id, SUM(leads), SUM(value) FROM {table} GROUP BY 1, 2 "  # noqa: S608
+                    f"HAVING SUM(leads) <> 0 OR SUM(value) <> 0"
+                )
+                kept = cursor.fetchall()
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)", kept)  # noqa: S608
+            return StageTally.objects.count()
+    except DatabaseError:  # locked (SQLite) or a serialisation failure: the next read tries again
+        return -1
+
+
+def tally_differences() -> list[dict]:
+    """Where the tally disagrees with the leads themselves (a full scan: for checks, not for pages)."""
+    expected = {
+        (owner or UNASSIGNED, stage): (n, Decimal(value or 0))
+        for owner, stage, n, value in Lead.objects.order_by()
+        .values("assigned_to_id", "stage_id")
+        .annotate(n=Count("*"), v=Sum("value"))
+        .values_list("assigned_to_id", "stage_id", "n", "v")
+    }
+    actual = {
+        (owner, stage): (int(n), Decimal(value or 0))
+        for owner, stage, n, value in StageTally.objects.order_by()
+        .values("owner_key", "stage_id")
+        .annotate(n=Sum("leads"), v=Sum("value"))
+        .values_list("owner_key", "stage_id", "n", "v")
+        if n or value
+    }
+    return [
+        {"owner": key[0], "stage": key[1], "tally": actual.get(key, (0, Decimal(0))), "leads": expected.get(key, (0, Decimal(0)))}
+        for key in sorted(set(expected) | set(actual))
+        if actual.get(key, (0, Decimal(0))) != expected.get(key, (0, Decimal(0)))
+    ]
+
+
+@transaction.atomic
+def tally_rebuild() -> int:
+    """Recount the tally from the leads (with the lead table locked against writers on PostgreSQL)."""
+    table = connection.ops.quote_name(StageTally._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Lead._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    rows = (
+        Lead.objects.order_by().values("assigned_to_id", "stage_id").annotate(n=Count("*"), v=Sum("value"))
+        .values_list("assigned_to_id", "stage_id", "n", "v")
+    )
+    StageTally.objects.bulk_create(
+        StageTally(owner_key=owner or UNASSIGNED, stage_id=stage, leads=n, value=value or 0) for owner, stage, n, value in rows
+    )
+    return StageTally.objects.count()
