@@ -40,21 +40,30 @@ def owner_for_filters(user, filters: dict):
     return owner_for(user, filters.get("counsellor"))
 
 
-def stage_totals(owner) -> dict[int, tuple[int, Decimal]]:
-    """{stage id: (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED); stages without
-    leads are left out."""
+def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
+    """{(owner key, stage id): (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED);
+    pairs without leads are left out."""
     rows = StageTally.objects.order_by()
     if owner != EVERYONE:
         rows = rows.filter(owner_key=owner)
     totals, deltas = {}, 0
-    for stage_id, leads, value, n in rows.values("stage_id").annotate(
+    for owner_key, stage_id, leads, value, n in rows.values("owner_key", "stage_id").annotate(
         n_leads=Sum("leads"), total=Sum("value"), rows=Count("*")
-    ).values_list("stage_id", "n_leads", "total", "rows"):
+    ).values_list("owner_key", "stage_id", "n_leads", "total", "rows"):
         deltas += n
         if leads:
-            totals[stage_id] = (int(leads), Decimal(value or 0))
+            totals[owner_key, stage_id] = (int(leads), Decimal(value or 0))
     if deltas > COMPACT_OVER:
         tally_compact()
+    return totals
+
+
+def stage_totals(owner) -> dict[int, tuple[int, Decimal]]:
+    """{stage id: (leads, total deal value)} for `owner`; stages without leads are left out."""
+    totals = {}
+    for (_owner_key, stage_id), (leads, value) in owner_stage_totals(owner).items():
+        known = totals.get(stage_id, (0, Decimal(0)))
+        totals[stage_id] = (known[0] + leads, known[1] + value)
     return totals
 
 

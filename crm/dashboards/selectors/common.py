@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from crm.leads import tally
 from crm.leads.models import Lead, Stage, StageKind
 from crm.leads.selectors import leads_visible_to
 
@@ -92,11 +93,20 @@ def stage_list() -> list[dict]:
     ]
 
 
-def rollup(leads: QuerySet[Lead]) -> list[dict]:
-    """Leads counted per (counsellor, stage): one GROUP BY (an index-only scan of lead_owner_stage), from which
-    totals, the stage distribution and the per-counsellor table are summed (a few hundred summary rows at
-    most, never one row per lead)."""
-    return list(leads.values("assigned_to_id", "stage_id").annotate(n=Count("*")).order_by())
+def rollup(scope: Scope) -> list[dict]:
+    """The scope's leads counted per (counsellor, stage), from which totals, the stage distribution and the
+    per-counsellor table are summed (a few hundred summary rows at most, never one row per lead). Without a
+    date range the stage tally answers (crm.leads.tally: no lead is read); with one, a GROUP BY over the
+    scope's leads (an index-only scan of lead_owner_stage)."""
+    owner = None
+    if not (scope.date_from or scope.date_to):
+        owner = tally.owner_for(scope.user, str(scope.counsellor_id) if scope.counsellor_id else None)
+    if owner is None:
+        return list(scope.leads().values("assigned_to_id", "stage_id").annotate(n=Count("*")).order_by())
+    return [
+        {"assigned_to_id": owner_key or None, "stage_id": stage_id, "n": n}
+        for (owner_key, stage_id), (n, _value) in tally.owner_stage_totals(owner).items()
+    ]
 
 
 def per_owner(leads: QuerySet[Lead]) -> dict[int | None, int]:

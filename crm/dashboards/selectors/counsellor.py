@@ -37,7 +37,7 @@ def counsellor_numbers(scope: Scope) -> dict:
     """My numbers: a few small index-only queries over my own leads (indexes led by assigned_to)."""
     stages = stage_list()
     leads = scope.leads()
-    rows = rollup(leads)
+    rows = rollup(scope)
     total = sum(r["n"] for r in rows)
     reached = contacted(leads).count()
     return {

@@ -56,7 +56,7 @@ def chart_window(scope: Scope) -> tuple[date, date]:
 def manager_dashboard(scope: Scope) -> dict:
     stages = stage_list()
     leads = scope.leads()
-    rows = rollup(leads)
+    rows = rollup(scope)
     contacted_by, overdue_by = per_owner(contacted(leads)), per_owner(overdue(leads))
     window = chart_window(scope)
     return {

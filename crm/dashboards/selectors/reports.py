@@ -22,7 +22,7 @@ TOP = 5
 
 def funnel_report(scope: Scope) -> dict:
     stages = stage_list()
-    rows = rollup(scope.leads())
+    rows = rollup(scope)
     day = today()
     since = day - timedelta(days=RECENT_DAYS - 1)
     activities = Activity.objects.all() if scope.is_manager else Activity.objects.filter(lead__assigned_to=scope.user)
