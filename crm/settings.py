@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -131,6 +132,47 @@ RQ_QUEUES = {
     "imports": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
+
+
+def redis_db(url: str) -> tuple[str, int]:
+    """(the server a Redis URL names, its database number: `?db=N` when given, else a redis:// URL's path)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "db" in query:
+        db = query["db"][0]
+    else:
+        db = "" if parts.scheme == "unix" else parts.path.strip("/")
+    server = parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"
+    return server, int(db or 0)
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same URL naming database `db`."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if parts.scheme == "unix" or "db" in query:
+        query["db"] = [str(db)]
+        parts = parts._replace(query=urlencode(query, doseq=True))
+    else:
+        parts = parts._replace(path=f"/{db}")
+    return f"{parts.scheme}://{parts.netloc}{urlunsplit(parts._replace(scheme='', netloc=''))}"
+
+
+# The cache (dashboard numbers, filter suggestions) lives on the same Redis server as the queues but in another
+# database: cache.clear() empties its whole database (FLUSHDB) and must never wipe RQ's queues. By default the
+# database after REDIS_URL's (db + 1, mod 16); REDIS_CACHE_URL names any other. A Redis outage makes the cache
+# miss (pages compute their numbers) rather than fail the page (crm.core.cache).
+REDIS_CACHE_URL = env("REDIS_CACHE_URL") or redis_url_with_db(REDIS_URL, (redis_db(REDIS_URL)[1] + 1) % 16)
+if redis_db(REDIS_CACHE_URL) == redis_db(REDIS_URL):
+    raise ImproperlyConfigured("REDIS_CACHE_URL must name another Redis database than REDIS_URL (cache.clear() empties it).")
+CACHES = {
+    "default": {
+        "BACKEND": "crm.core.cache.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": "crm",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
