@@ -11,6 +11,7 @@ from . import selectors
 from .caching import cached
 from .forms import PRESETS, DashboardFilterForm, preset_range
 from .selectors.manager import SORT_KEYS
+from .warming import ensure_warmer
 
 # One URL answers the whole page or, for htmx, the fragment it targets: caches must tell them apart.
 FRAGMENT_HEADERS = ("HX-Request", "HX-Target")
@@ -23,6 +24,13 @@ def home(request):
     if request.user.is_manager:
         return redirect("dashboards:manager")
     return redirect("dashboards:counsellor")
+
+
+def _keep_warm(user) -> None:
+    """A manager's page starts the warm-up chain if it is not running (warming.py): the next visitor of the
+    default pages then finds the numbers computed."""
+    if user.is_manager:
+        ensure_warmer()
 
 
 def _partial(request, template: str, allowed: set[str], default: str) -> str:
@@ -55,6 +63,7 @@ def manager(request):
     form = DashboardFilterForm(request.GET or None)
     values = form.values()
     scope = selectors.Scope(user=request.user, **values)
+    _keep_warm(request.user)
     data, as_of = cached(scope.cache_key("manager"), lambda: selectors.manager_dashboard(scope))
     sort = request.GET.get("sort", "name")
     if sort.lstrip("-") not in SORT_KEYS:
@@ -108,6 +117,7 @@ def counsellor(request):
 @login_required
 def funnel_report(request):
     scope = selectors.Scope(user=request.user)
+    _keep_warm(request.user)
     data, as_of = cached(scope.cache_key("funnel"), lambda: selectors.funnel_report(scope))
     view = "chart" if request.GET.get("view") == "chart" else "list"
     context = {
@@ -125,5 +135,6 @@ def funnel_report(request):
 @login_required
 def companies_report(request):
     scope = selectors.Scope(user=request.user)
+    _keep_warm(request.user)
     data, as_of = cached(scope.cache_key("companies"), lambda: selectors.companies_report(request.user))
     return render(request, "dashboards/companies.html", {"data": data, "as_of": as_of, "scope": scope})
