@@ -135,4 +135,17 @@ def describe_environment(benchmark: str) -> None:
         cpus=os.cpu_count(),
         load=os.getloadavg()[0],
         debug=settings.DEBUG,
+        **server_settings(),
     )
+
+
+SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "autovacuum", "work_mem")
+
+
+def server_settings() -> dict:
+    """The PostgreSQL settings that move these numbers most (reported beside them)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)", [list(SERVER_SETTINGS)])
+        return {f"pg_{name}": value for name, value in cursor.fetchall()}
