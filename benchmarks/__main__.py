@@ -4,6 +4,7 @@ Names: lists, assign, board, import, dashboards, export. They measure the databa
 (PostgreSQL with 1,000,000 leads for the published numbers; `python -m benchmarks setup --leads N` fills it).
 """
 
+import contextlib
 import importlib
 import os
 import sys
@@ -23,7 +24,8 @@ def main(argv: list[str]) -> int:
     collect_static()
     name = argv[0]
     module = importlib.import_module(f"benchmarks.{MODULES.get(name, name)}")
-    return module.main(argv[1:]) or 0
+    with embedded_redis():
+        return module.main(argv[1:]) or 0
 
 
 def production_like_settings() -> None:
@@ -34,6 +36,22 @@ def production_like_settings() -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "x" * 40)
     os.environ.setdefault("ALLOWED_HOSTS", "localhost,testserver")
+
+
+@contextlib.contextmanager
+def embedded_redis():
+    """The embedded Redis (queues and the shared cache) for the run, unless REDIS_URL names a server."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from crm.core import embedded_redis as server
+
+    process = server.start(Path(settings.EMBEDDED_REDIS_SOCKET)) if settings.EMBEDDED_REDIS else None
+    try:
+        yield
+    finally:
+        server.stop(process, Path(settings.EMBEDDED_REDIS_SOCKET))
 
 
 def collect_static() -> None:
