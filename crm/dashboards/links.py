@@ -1,7 +1,7 @@
 """Links from a number to the lead list showing exactly the leads it counts.
 
 The lead list's query parameters belong to crm.leads.filters.LeadFilter (stage, counsellor, created_after/
-created_before, source, follow_up, industry); this module is the one place that knows their names. A number whose leads the list cannot select exactly gets no link (None), never an
+created_before, source, follow_up, contacted, industry, import_job); this module is the one place that knows their names. A number whose leads the list cannot select exactly gets no link (None), never an
 approximate one.
 """
 
@@ -39,13 +39,13 @@ def lead_list_url(
     base = _list_url()
     if base is None:
         return None
-    if assigned_to == "any" or contacted is not None or import_job is not None:
-        return None  # the lead list has no "assigned to anyone", "contacted" or "from import" filter
     if source == "" or industry == "":
         return None  # nor a "no source" / "no industry" choice
     params: list[tuple[str, str]] = [("stage", str(stage_id)) for stage_id in stages or ()]
     if assigned_to is not None:
-        params.append(("counsellor", str(assigned_to)))  # a user id, or "none" for unassigned
+        params.append(("counsellor", str(assigned_to)))  # a user id, "none" (unassigned) or "any" (assigned)
+    if contacted is not None:
+        params.append(("contacted", "yes" if contacted else "no"))
     if created_from is not None:
         params.append(("created_after", created_from.isoformat()))
     if created_to is not None:
@@ -56,6 +56,8 @@ def lead_list_url(
         params.append(("follow_up", follow_up))
     if industry is not None:
         params.append(("industry", industry))  # the company's industry, case-insensitive
+    if import_job is not None:
+        params.append(("import_job", str(import_job)))
     return f"{base}?{urlencode(params)}" if params else base
 
 

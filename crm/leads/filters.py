@@ -23,6 +23,8 @@ DATE = {"type": "date", "class": "form-control form-control-sm"}
 NUMBER = {"class": "form-control form-control-sm", "inputmode": "numeric", "min": "0"}
 TEXT = {"class": "form-control form-control-sm"}
 UNASSIGNED = "none"
+ASSIGNED = "any"
+CONTACTED_CHOICES = [("yes", "Contacted"), ("no", "Never contacted")]
 FOLLOW_UP_CHOICES = [
     ("overdue", "Overdue"),
     ("today", "Due today"),
@@ -90,6 +92,10 @@ class LeadFilter(django_filters.FilterSet):
         label="Counsellor", method="filter_counsellor", empty_label="Anyone", choices=lambda: counsellor_choices(),
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
+    contacted = django_filters.ChoiceFilter(
+        label="Contacted", choices=CONTACTED_CHOICES, method="filter_contacted", empty_label="Either",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
     follow_up = django_filters.ChoiceFilter(
         label="Follow-up", choices=FOLLOW_UP_CHOICES, method="filter_follow_up", empty_label="Any",
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
@@ -147,7 +153,12 @@ class LeadFilter(django_filters.FilterSet):
     def filter_counsellor(self, queryset, name, value):
         if value == UNASSIGNED:
             return queryset.filter(assigned_to__isnull=True)
+        if value == ASSIGNED:
+            return queryset.filter(assigned_to__isnull=False)
         return queryset.filter(assigned_to_id=value)
+
+    def filter_contacted(self, queryset, name, value):
+        return queryset.filter(last_contacted_at__isnull=value != "yes")
 
     def filter_follow_up(self, queryset, name, value):
         start, end = day_bounds()
@@ -190,14 +201,14 @@ class LeadFilter(django_filters.FilterSet):
 
 
 def counsellor_choices(users=None):
-    """"Unassigned" and every sales user (bounded by the team's size; inactive ones last)."""
+    """"Unassigned", "Anyone assigned" and every sales user (bounded by the team's size; inactive ones last)."""
     from crm.accounts.models import User
 
     if users is None:
         users = User.objects.filter(role="sales").order_by("-is_active", "full_name", "id").only(
             "pk", "full_name", "email", "is_active"
         )
-    choices = [(UNASSIGNED, "Unassigned")]
+    choices = [(UNASSIGNED, "Unassigned"), (ASSIGNED, "Anyone assigned")]
     for user in users:
         label = user.full_name or user.email
         choices.append((str(user.pk), label if user.is_active else f"{label} (inactive)"))

@@ -25,6 +25,31 @@ def link_of(html: str, key: str) -> str | None:
     return match.group(1).replace("&amp;", "&") if match else None
 
 
+def listed(url, user) -> int:
+    """How many leads the lead list shows at `url` to `user` (its own filter, as the page applies it)."""
+    from django.http import QueryDict
+    from django.test import RequestFactory
+
+    from crm.leads.filters import LeadFilter
+    from crm.leads.selectors import leads_visible_to
+
+    request = RequestFactory().get(url)
+    request.user = user
+    query = QueryDict(url.partition("?")[2])
+    lead_filter = LeadFilter(query, queryset=leads_visible_to(user), request=request)
+    assert lead_filter.is_valid(), lead_filter.errors
+    return lead_filter.qs.count()
+
+
+def test_contacted_numbers_link_to_exactly_those_leads(client_for, data):
+    html = client_for(data.M).get(reverse("dashboards:manager")).text
+    for person, contacted in ((data.A, 3), (data.B, 3)):
+        url = re.search(rf'data-counsellor="{person.pk}".*?data-col="contacted"><a href="([^"]+)"', html, re.S).group(1)
+        assert listed(url.replace("&amp;", "&"), data.M) == contacted
+    mine = client_for(data.A).get(reverse("dashboards:counsellor")).text
+    assert listed(link_of(mine, "not_contacted"), data.A) == int(number(mine, "not_contacted")) == 1
+
+
 def test_home_sends_each_role_to_its_own_page(client_for, data, admin_user):
     assert client_for(data.M).get("/").url == reverse("dashboards:manager")
     assert client_for(admin_user).get("/").url == reverse("dashboards:manager")
@@ -46,7 +71,8 @@ def test_manager_dashboard_shows_the_numbers_with_links_to_those_leads(client_fo
     assert link_of(html, "overdue") == "/leads/?follow_up=overdue"
     today = data.today.isoformat()
     assert link_of(html, "new_today") == f"/leads/?created_after={today}&created_before={today}"
-    assert link_of(html, "assigned") is None  # the list has no "assigned to anyone" filter
+    assert link_of(html, "assigned") == "/leads/?counsellor=any"
+    assert listed(link_of(html, "assigned"), data.M) == 7
     new = data.s.new.pk
     assert f'<a href="/leads/?stage={new}" class="num-link" title="Show these leads: New">2</a>' in html
     # Per-counsellor cells link to that counsellor's leads in that stage.

@@ -198,3 +198,16 @@ def test_total_shows_as_an_estimate_or_a_floor_when_capped(manager_client, monke
 def test_the_import_filter_survives_live_filtering(manager_client):
     html = manager_client.get(URL, {"import_job": "7"}).content.decode()
     assert '<input type="hidden" name="import_job" value="7">' in html  # part of the filter form's next request
+
+
+def test_the_contacted_and_anyone_assigned_filters(client_for, manager, sales):
+    reached = LeadFactory(name="Reached", assigned_to=sales, last_contacted_at=timezone.now())
+    waiting = LeadFactory(name="Waiting", assigned_to=sales)
+    nobody = LeadFactory(name="Nobody")
+    client = client_for(manager)
+    html = client.get("/leads/?contacted=yes").text
+    assert reached.name in html and waiting.name not in html and nobody.name not in html
+    assert '<option value="yes" selected>Contacted</option>' in html
+    html = client.get("/leads/?contacted=no&counsellor=any").text
+    assert waiting.name in html and reached.name not in html and nobody.name not in html
+    assert '<option value="any" selected>Anyone assigned</option>' in html

@@ -45,6 +45,7 @@ def counsellor_numbers(scope: Scope) -> dict:
         "outcomes": outcome_counts(rows, stages, scope),
         "contacted": reached,
         "not_contacted": total - reached,
+        "not_contacted_url": scope.link(contacted=False),
         "overdue": overdue(leads).count(),
         "overdue_url": scope.link(follow_up="overdue"),
         "due_today": due_today(leads).count(),

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET
 
 from crm.core.htmx import page_or_partial
 
-from ..filters import FOLLOW_UP_CHOICES, LeadFilter, counsellor_choices, suggestions
+from ..filters import CONTACTED_CHOICES, FOLLOW_UP_CHOICES, LeadFilter, counsellor_choices, suggestions
 from ..listing import PER_PAGE_CHOICES, SEARCH_COUNT_CAP, clean_page, clean_per_page, clean_sort, lead_page
 from ..models import Stage
 from ..selectors import leads_visible_to
@@ -66,6 +66,7 @@ def _filter_form_context(request, lead_filter, sales_users) -> dict:
         "filter_stages": stages,
         "counsellor_choices": counsellor_choices(sales_users) if "counsellor" in lead_filter.filters else [],
         "follow_up_choices": FOLLOW_UP_CHOICES,
+        "contacted_choices": CONTACTED_CHOICES,
         "more_filters_open": any(request.GET.get(name, "").strip() for name in MORE_FILTERS),
         "filters_open": any(value.strip() for key, values in request.GET.lists() if key not in {"q", "page", "sort", "per_page"}
                             for value in values),
