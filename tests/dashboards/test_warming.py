@@ -66,7 +66,7 @@ def lead_aggregates(queries, user) -> list[str]:
 
 def test_warmed_pages_are_served_without_counting_leads(client_for, data):
     result = dashboards_warm()
-    assert data.M.time_zone in result["zones"] and result["keys"] == 3 * len(result["zones"])
+    assert data.M.time_zone in result["zones"] and result["keys"] == result["stored"] == 3 * len(result["zones"])
     client = client_for(data.M)
     for name in PAGES:
         with CaptureQueriesContext(connection) as queries:
@@ -180,11 +180,11 @@ def test_with_the_cache_off_nothing_is_warmed_or_scheduled(client_for, data, que
 
 def test_nothing_is_warmed_without_an_active_manager(db):
     LeadFactory()
-    assert dashboards_warm() == {"zones": [], "keys": 0, "seconds": 0.0}
+    assert dashboards_warm() == {"zones": [], "keys": 0, "stored": 0, "seconds": 0.0}
 
 
 def test_the_command_warms_once(client_for, data, capsys):
     call_command("dashboards_warm")
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["keys"] == 3 * len(result["zones"]) and data.M.time_zone in result["zones"]
+    assert result["keys"] == result["stored"] == 3 * len(result["zones"]) and data.M.time_zone in result["zones"]
     assert "as of" in client_for(data.M).get(reverse("dashboards:funnel")).text
