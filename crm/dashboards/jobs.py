@@ -10,5 +10,5 @@ def warm_dashboards_job():
 
     current = get_current_job()
     if not continue_chain(current.id if current else None):
-        return "not this chain's run (another chain runs, or the cache is off)"
+        return "not this chain's run (another chain runs, the cache is off, or no manager looked for a while)"
     return dashboards_warm()

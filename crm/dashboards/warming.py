@@ -9,7 +9,8 @@ One chain of jobs runs on the default queue: CHAIN_KEY (in the queues' Redis) na
 A job continues the chain only while it is that job; it then names and schedules its successor `every()`
 seconds ahead before it computes, so a failed run or a killed worker leaves the next run in place. A second
 chain (two pages starting one at once, a late job) stops at its next run. The manager pages start a chain
-when none is pending (first visit, Redis flushed, job lost); the worker's scheduler runs the scheduled runs
+when none is pending (first visit, Redis flushed, job lost, or the chain stopped after IDLE_SECONDS without
+a manager page); the worker's scheduler runs the scheduled runs
 (`rqworker --with-scheduler`). `manage.py dashboards_warm` warms once, without the chain.
 """
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 WARM_JOB_ID = "dashboards-warm"
 CHAIN_KEY = "crm:dashboards:warm-chain"
 CHAIN_TTL = 3600  # a chain whose job has been pending this long may be replaced (the old job then stops)
+WANTED_KEY = "crm:dashboards:warm-wanted"  # set by every manager page view; the chain stops once it expires
+IDLE_SECONDS = 15 * 60  # no manager page for this long (nights, weekends): the chain stops until the next visit
 JOB_OPTIONS = {"job_timeout": 600, "result_ttl": 120, "failure_ttl": 3600}
 
 # Name `successor` as the chain's next job if the chain's current job is `current` (or there is none).
@@ -138,6 +141,7 @@ def ensure_warmer() -> bool:
         return False
     try:
         connection = _queues_redis()
+        connection.set(WANTED_KEY, 1, ex=IDLE_SECONDS)
         named = connection.get(CHAIN_KEY)
         named = named.decode() if named else None
         if named and _pending(connection, named):
@@ -154,12 +158,15 @@ def ensure_warmer() -> bool:
 
 def continue_chain(job_id: str | None) -> bool:
     """For the running job `job_id`: schedule the next run if this job is the chain's (False: another chain
-    took over, or the cache is off, and this one stops)."""
+    took over, the cache is off, or no manager has opened a dashboard for IDLE_SECONDS, and this one stops;
+    the next manager page starts a new chain)."""
     from .jobs import warm_dashboards_job
 
     if not cache_seconds():
         return False
     queue = _queue()
+    if not queue.connection.exists(WANTED_KEY):
+        return False
     successor = _new_job_id()
     if not _claim(queue.connection, job_id, successor):
         return False

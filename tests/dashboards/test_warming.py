@@ -19,7 +19,14 @@ from rq.registry import ScheduledJobRegistry
 from crm.core import nav_counts
 from crm.dashboards import selectors
 from crm.dashboards.jobs import warm_dashboards_job
-from crm.dashboards.warming import CHAIN_KEY, WARM_JOB_ID, dashboards_warm, ensure_warmer, warm_zones
+from crm.dashboards.warming import (
+    CHAIN_KEY,
+    WANTED_KEY,
+    WARM_JOB_ID,
+    dashboards_warm,
+    ensure_warmer,
+    warm_zones,
+)
 from crm.leads.models import Lead
 from tests.factories import LeadFactory, UserFactory
 
@@ -36,7 +43,7 @@ def queue(rq_queues):
     queue = django_rq.get_queue("default", commit_mode="auto")
 
     def forget_the_chain():
-        queue.connection.delete(CHAIN_KEY)
+        queue.connection.delete(CHAIN_KEY, WANTED_KEY)
         registry = ScheduledJobRegistry(queue=queue)
         for job_id in registry.get_job_ids():
             if job_id.startswith(WARM_JOB_ID):
@@ -152,6 +159,18 @@ def test_a_manager_page_starts_one_chain_that_reschedules_itself_once(client_for
         assert cache.get(scope.cache_key("manager")) is None
     assert queue.fetch_job(f"{WARM_JOB_ID}-stray").return_value().startswith("not this chain's run")
     assert ensure_warmer() is False  # the scheduled run is the chain
+
+
+def test_the_chain_stops_when_no_manager_has_looked_for_a_while_and_a_visit_restarts_it(client_for, data, queue,
+                                                                                      run_jobs):
+    client_for(data.M).get(reverse("dashboards:manager"))
+    assert 0 < queue.connection.ttl(WANTED_KEY) <= 15 * 60
+    queue.connection.delete(WANTED_KEY)  # fifteen quiet minutes later
+    run_jobs()
+    assert warm_jobs(queue) == ([], [])  # it warmed nothing more and scheduled nothing
+    client_for(data.M).get(reverse("dashboards:manager"))
+    queued, _ = warm_jobs(queue)
+    assert len(queued) == 1
 
 
 def test_a_dead_chain_restarts_from_a_manager_page(client_for, data, queue):
