@@ -1,7 +1,7 @@
 """Links from a number to the lead list showing exactly the leads it counts.
 
 The lead list's query parameters belong to crm.leads.filters.LeadFilter (stage, counsellor, created_after/
-created_before, source, follow_up, contacted, industry, import_job); this module is the one place that knows their names. A number whose leads the list cannot select exactly gets no link (None), never an
+created_before, source, follow_up, contacted, industry, import_job, reached); this module is the one place that knows their names. A number whose leads the list cannot select exactly gets no link (None), never an
 approximate one.
 """
 
@@ -29,6 +29,7 @@ def lead_list_url(
     contacted: bool | None = None,
     industry: str | None = None,
     import_job: int | None = None,
+    reached: int | None = None,
 ) -> str | None:
     """The lead list filtered to these criteria.
 
@@ -58,6 +59,8 @@ def lead_list_url(
         params.append(("industry", industry))  # the company's industry, case-insensitive
     if import_job is not None:
         params.append(("import_job", str(import_job)))
+    if reached is not None:
+        params.append(("reached", str(reached)))  # leads that reached this funnel step
     return f"{base}?{urlencode(params)}" if params else base
 
 

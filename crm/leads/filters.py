@@ -131,6 +131,10 @@ class LeadFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={**TEXT, "placeholder": "e.g. Python, AWS", "list": "company-technologies"}),
     )
 
+    # The leads that reached a funnel step (links from the dashboards' funnel: /leads/?reached=<stage id>).
+    reached = django_filters.ModelChoiceFilter(
+        label="Reached", queryset=Stage.objects.filter(is_active=True), method="filter_reached", widget=forms.HiddenInput(),
+    )
     # The leads one import created (links from the import pages: /leads/?import_job=<id>).
     import_job = django_filters.NumberFilter(label="Import", field_name="import_job_id", widget=forms.HiddenInput())
 
@@ -156,6 +160,11 @@ class LeadFilter(django_filters.FilterSet):
         if value == ASSIGNED:
             return queryset.filter(assigned_to__isnull=False)
         return queryset.filter(assigned_to_id=value)
+
+    def filter_reached(self, queryset, name, value):
+        from .selectors import reached_stage_q
+
+        return queryset.filter(reached_stage_q(value))
 
     def filter_contacted(self, queryset, name, value):
         return queryset.filter(last_contacted_at__isnull=value != "yes")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from .models import Activity, Company, FollowUp, Lead, Stage, StatusChange
@@ -35,6 +35,28 @@ def first_stage() -> Stage:
     if stage is None:
         raise Stage.DoesNotExist("The pipeline has no active stage: load one with `manage.py load_pipeline`.")
     return stage
+
+
+def funnel_steps() -> list[int]:
+    """The funnel's steps: the active open and won stages in pipeline order (lost stages are exits)."""
+    from .models import StageKind
+
+    return list(
+        Stage.objects.filter(is_active=True, kind__in=[StageKind.OPEN, StageKind.WON])
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def reached_stage_q(stage) -> Q:
+    """Leads that reached funnel step `stage`: at that step or a later one now, or with status history in
+    it or a later one (entering or leaving). The dashboards' funnel counts the same leads. Not a step: none."""
+    steps = funnel_steps()
+    if stage.pk not in steps:
+        return Q(pk__in=[])
+    later = steps[steps.index(stage.pk):]
+    history = StatusChange.objects.filter(lead=OuterRef("pk")).filter(Q(from_stage_id__in=later) | Q(to_stage_id__in=later))
+    return Q(stage_id__in=later) | Q(Exists(history))
 
 
 def leads_from_selection(user, data) -> QuerySet[Lead]:

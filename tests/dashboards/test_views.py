@@ -4,8 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
+from crm.dashboards import selectors
+from crm.dashboards.forms import DashboardFilterForm
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +246,28 @@ def test_every_linked_number_is_the_count_the_lead_list_shows(client_for, data, 
         response = client.get(url)
         assert response.status_code == 200
         assert (url, response.context["total"]) == (url, n)
+
+
+@pytest.mark.parametrize("query", ["", "?counsellor={B}", "?date_from={start}&date_to={end}"])
+def test_every_funnel_step_links_to_exactly_the_leads_that_reached_it(client_for, data, query):
+    query = query.format(B=data.B.pk, start=data.today - timedelta(days=12), end=data.today - timedelta(days=9))
+    scope = selectors.Scope(user=data.M, **DashboardFilterForm(QueryDict(query.lstrip("?"))).values())
+    funnel = selectors.manager_dashboard(scope)["funnel"]
+    assert len(funnel) == 10
+    for step in funnel:
+        assert step["url"] and listed(step["url"], data.M) == step["reached"], step["name"]
+    html = client_for(data.M).get(reverse("dashboards:manager") + query).text
+    first = funnel[0]
+    assert f'href="{first["url"].replace("&", "&amp;")}"' in html
+
+
+def test_a_counsellors_funnel_links_count_only_their_leads(data):
+    funnel = selectors.funnel_report(selectors.Scope(user=data.A))["funnel"]
+    for step in funnel:
+        assert listed(step["url"], data.A) == step["reached"], step["name"]
+
+
+def test_the_list_says_which_step_it_shows_and_ignores_a_step_outside_the_funnel(client_for, data):
+    html = client_for(data.M).get(f"/leads/?reached={data.s.interested.pk}").text
+    assert "Leads that reached Interested" in html
+    assert listed(f"/leads/?reached={data.s.not_interested.pk}", data.M) == 0  # a lost stage is an exit, not a step

@@ -83,7 +83,7 @@ def funnel(scope: Scope, stages: list[dict], rows: list[dict]) -> list[dict]:
     rows, reached_later = [], 0
     for index in range(len(steps) - 1, -1, -1):
         reached_later += counts.get(index, 0)
-        rows.append({**steps[index], "reached": reached_later})
+        rows.append({**steps[index], "reached": reached_later, "url": scope.link(reached=steps[index]["id"])})
     rows.reverse()
     previous = None
     for row in rows:

@@ -67,6 +67,7 @@ def _filter_form_context(request, lead_filter, sales_users) -> dict:
         "counsellor_choices": counsellor_choices(sales_users) if "counsellor" in lead_filter.filters else [],
         "follow_up_choices": FOLLOW_UP_CHOICES,
         "contacted_choices": CONTACTED_CHOICES,
+        "reached_stage": next((s for s in stages if str(s.pk) == request.GET.get("reached") and s.is_active), None),
         "more_filters_open": any(request.GET.get(name, "").strip() for name in MORE_FILTERS),
         "filters_open": any(value.strip() for key, values in request.GET.lists() if key not in {"q", "page", "sort", "per_page"}
                             for value in values),
