@@ -30,6 +30,7 @@ def lead_list_url(
     industry: str | None = None,
     import_job: int | None = None,
     reached: int | None = None,
+    linkedin: bool = False,
 ) -> str | None:
     """The lead list filtered to these criteria.
 
@@ -59,6 +60,8 @@ def lead_list_url(
         params.append(("industry", industry))  # the company's industry, case-insensitive
     if import_job is not None:
         params.append(("import_job", str(import_job)))
+    if linkedin:
+        params.append(("linkedin", "yes"))  # the lead's company has a LinkedIn page
     if reached is not None:
         params.append(("reached", str(reached)))  # leads that reached this funnel step
     return f"{base}?{urlencode(params)}" if params else base

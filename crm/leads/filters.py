@@ -119,6 +119,10 @@ class LeadFilter(django_filters.FilterSet):
         label="Company industry", field_name="company__industry", lookup_expr="iexact",
         widget=forms.TextInput(attrs={**TEXT, "list": "company-industries"}),
     )
+    linkedin = django_filters.ChoiceFilter(
+        label="Company on LinkedIn", choices=[("yes", "Has a LinkedIn page")], method="filter_linkedin", empty_label="Any",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
     employees = django_filters.RangeFilter(
         label="Employees", field_name="company__employees", widget=django_filters.widgets.RangeWidget(attrs=NUMBER)
     )
@@ -165,6 +169,9 @@ class LeadFilter(django_filters.FilterSet):
         from .selectors import reached_stage_q
 
         return queryset.filter(reached_stage_q(value))
+
+    def filter_linkedin(self, queryset, name, value):
+        return queryset.filter(company__linkedin__gt="")
 
     def filter_contacted(self, queryset, name, value):
         return queryset.filter(last_contacted_at__isnull=value != "yes")

@@ -181,6 +181,8 @@ def test_companies_report(client_for, data):
     assert (number(html, "total"), number(html, "with_linkedin"), number(html, "recent")) == ("4", "2", "2")
     assert (number(html, "avg_employees"), number(html, "avg_revenue")) == ("200", "2,000,000")
     assert number(html, "leads_with_linkedin").startswith("3")
+    assert link_of(html, "leads_with_linkedin") == "/leads/?linkedin=yes"
+    assert listed(link_of(html, "leads_with_linkedin"), data.M) == 3
     assert 'href="/leads/?industry=Education"' in html
     assert link_of(html, "total") == "/companies/"
     assert 'href="/companies/?industry=Education"' in html

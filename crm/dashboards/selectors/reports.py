@@ -109,4 +109,5 @@ def companies_report(user) -> dict:
         "countries": countries,
         "leads_with_company": leads.filter(company__isnull=False).count(),
         "leads_with_linkedin": leads.filter(company__linkedin__gt="").count(),
+        "leads_with_linkedin_url": scope.link(linkedin=True),
     }

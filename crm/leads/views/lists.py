@@ -51,7 +51,7 @@ def lead_list_context(request, data, lead_filter, *, sort, counsellors, **page_o
 
 
 MORE_FILTERS = ("source", "interest", "city", "state", "country", "lead_date_after", "lead_date_before",
-                "created_after", "created_before", "industry", "employees_min", "employees_max", "revenue_min",
+                "created_after", "created_before", "industry", "linkedin", "employees_min", "employees_max", "revenue_min",
                 "revenue_max", "technologies")
 
 
