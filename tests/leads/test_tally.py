@@ -113,3 +113,16 @@ def test_which_owner_counts_a_board(manager, sales):
     assert tally.owner_for_filters(manager, {"source": "Website"}) is None
     assert tally.owner_for_filters(sales, {}) == sales.pk
     assert tally.owner_for_filters(sales, {"counsellor": str(manager.pk)}) == sales.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leads_left_for_the_flush_of_a_transactional_test():
+    """With the next test: whatever order the flush deletes tables in, the next test starts with a tally that
+    matches its (empty) lead table."""
+    LeadFactory(stage=stage_named("New"), value=Decimal(4))
+    assert tally.tally_differences() == []
+
+
+def test_after_a_flush_the_tally_matches_the_leads():
+    assert not Lead.objects.exists()
+    assert tally.tally_differences() == [] and tally.stage_totals(tally.EVERYONE) == {}
