@@ -6,6 +6,7 @@ tally's rows, whatever the number of leads. Filters the tally does not know (sea
 dates ...) must count the leads themselves: `owner_for_filters` says whether the tally can answer.
 """
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -74,6 +75,29 @@ def tally_compact() -> int:
     the database was busy)."""
     table = connection.ops.quote_name(StageTally._meta.db_table)
     columns = "owner_key, stage_id, leads, value"
+    with _briefly_waiting():
+        return _compact(table, columns)
+
+
+@contextmanager
+def _briefly_waiting():
+    """On SQLite, a read that folds the tally must not queue for seconds behind a writer (a bulk action holds
+    the database's one write lock while it runs): wait at most 0.1 s for the lock, then leave it for later."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    usual = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 100")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {usual}")
+
+
+def _compact(table, columns) -> int:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
