@@ -17,6 +17,7 @@ from crm.leads.selectors import lead_get_for, leads_from_selection, leads_visibl
 
 from . import services
 from .forms import BulkActionForm, LeadAssignForm, NextLeadsForm, snapshot_dumps, snapshot_loads
+from .models import Method
 from .previews import bulk_preview_data, next_preview_data
 from .selectors import (
     MAX_BULK,
@@ -135,15 +136,9 @@ def bulk_apply(request):
                 "counsellors": [user.pk for user in data["counsellors"]], "stage": getattr(data["stage"], "pk", None),
                 "note": data["note"], "expected": services.pack_owners(sorted(expected.items())),
             })
-        elif data["action"] == "assign":
-            batch = services.leads_assign(lead_ids=ids, to_user=data["to_user"], by=by, expected_owners=expected)
-        elif data["action"] == "distribute":
-            batch = services.leads_distribute(lead_ids=ids, by=by, counsellors=list(data["counsellors"]) or None,
-                                              expected_owners=expected)
-        elif data["action"] == "unassign":
-            batch = services.leads_unassign(lead_ids=ids, by=by, expected_owners=expected)
         else:
-            batch = services.leads_stage_change(lead_ids=ids, stage=data["stage"], by=by, note=data["note"])
+            batch = services.bulk_action_run(action=data["action"], expected=expected, by=by, to_user=data["to_user"],
+                                             counsellors=data["counsellors"], stage=data["stage"], note=data["note"])
     except (services.AssignmentError, ValueError) as exc:
         return _preview_error(request, [str(exc)], next_url)
     return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
@@ -173,7 +168,7 @@ def next_apply(request):
     data = form.cleaned_data
     try:
         if services.runs_in_background(data["n"]):
-            batch = services.batch_queue(by=request.user, method="next_n", count=data["n"], params={
+            batch = services.batch_queue(by=request.user, method=Method.NEXT_N, count=data["n"], params={
                 "op": "next", "to_user": data["to_user"].pk, "n": data["n"], "newest_first": data["order"] == "newest",
             })
         else:

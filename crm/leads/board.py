@@ -105,41 +105,35 @@ class Totals:
         return ("≈ " if self.estimated else "") + compact_amount(self.value)
 
 
-def column_totals(leads, stage, owner=None) -> Totals:
+def column_totals(leads, stage, owner=None, *, estimate=True) -> Totals:
     """Lead count and total deal value of a column. With `owner` (crm.leads.tally: the board shows every
     lead a tally owner holds, with no other filter) both are exact and read from the stage tally. Otherwise
     the count is exact (from the (stage, rank) or (assigned_to, stage, rank) index) and the value exact up to
     EXACT_VALUE_MAX cards, estimated from a sample above that (the deal value is in no index, so an exact sum
-    reads every card of the column from the table, ~10 µs a card)."""
+    reads every card of the column from the table, ~10 µs a card); `estimate=False` leaves it None there."""
     if owner is not None:
         count, value = tally.stage_totals(owner).get(stage.pk, (0, Decimal(0)))
         return Totals(count, value)
     rows = leads.filter(stage=stage)
     count = rows.count()  # COUNT(*): an index-only scan (COUNT(id) or extra aggregates make it read the table)
     if count > EXACT_VALUE_MAX:
-        estimate = _estimated_value(rows, count)
-        if estimate is not None:
-            return Totals(count, *estimate)
+        if not estimate:
+            return Totals(count, None, estimated=True)
+        estimated = _estimated_value(rows, count)
+        if estimated is not None:
+            return Totals(count, *estimated)
     value = rows.aggregate(total=Sum("value"))["total"] if count else None
     return Totals(count, value or Decimal(0))
 
 
 def column_counts(leads, stages, owner=None) -> dict:
     """{stage id: Totals} for the columns a move touched: from the stage tally when `owner` is given (exact
-    counts and values); else exact counts (one COUNT(*) per column: faster than a GROUP BY over both), the
-    value where it is exact and None where the column shows an estimate."""
+    counts and values, one query); else column_totals without the estimate (the value is None where the
+    column shows one)."""
     if owner is not None:
         known = tally.stage_totals(owner)
         return {stage.pk: Totals(*known.get(stage.pk, (0, Decimal(0)))) for stage in stages}
-    totals = {}
-    for stage in stages:
-        rows = leads.filter(stage=stage)
-        count = rows.count()
-        if count > EXACT_VALUE_MAX:
-            totals[stage.pk] = Totals(count, None, estimated=True)
-        else:
-            totals[stage.pk] = Totals(count, (rows.aggregate(v=Sum("value"))["v"] if count else None) or Decimal(0))
-    return totals
+    return {stage.pk: column_totals(leads, stage, estimate=False) for stage in stages}
 
 
 def _estimated_value(rows, count):
@@ -170,7 +164,7 @@ def _estimated_value(rows, count):
     total, estimated = Decimal(0), False
     strata = (
         (untouched_count, [v for v, rank in sample.values() if rank == 0], untouched),
-        (dragged_count, [v for v, rank in sample.values() if rank != 0], rows.filter(Q(rank__lt=0) | Q(rank__gt=0))),
+        (dragged_count, [v for v, rank in sample.values() if rank != 0], rows.exclude(rank=0)),
     )
     for cards, values, stratum in strata:
         if not cards:

@@ -124,13 +124,13 @@ def _not_found(request):
 
 def _columns(leads, stages, owner):
     """Each column's count, and its header when its value is exact (big columns keep their estimate)."""
-    columns = {}
-    for stage_id, totals in board.column_counts(leads, stages, owner).items():
-        stage = next(stage for stage in stages if stage.pk == stage_id)
+    columns, counted = {}, board.column_counts(leads, stages, owner)
+    for stage in stages:
+        totals = counted[stage.pk]
         head = None
         if totals.value is not None:
             head = render_to_string("leads/_board_column_head.html", {"stage": stage, "totals": totals})
-        columns[str(stage_id)] = {"count": totals.count, "count_display": f"{totals.count:,}", "head": head}
+        columns[str(stage.pk)] = {"count": totals.count, "count_display": f"{totals.count:,}", "head": head}
     return columns
 
 

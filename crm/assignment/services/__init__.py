@@ -13,7 +13,14 @@ from .assign import (
 )
 from .common import AssignmentError, OwnerChanged, open_workloads, pack_owners, unpack_owners
 from .notice import assignments_mark_seen
-from .queued import ACTION_METHODS, batch_mark_failed, batch_queue, batch_run_queued, runs_in_background
+from .queued import (
+    ACTION_METHODS,
+    batch_mark_failed,
+    batch_queue,
+    batch_run_queued,
+    bulk_action_run,
+    runs_in_background,
+)
 from .stage import leads_stage_change
 from .undo import batch_undo
 
@@ -22,6 +29,7 @@ __all__ = [
     "batch_mark_failed",
     "batch_queue",
     "batch_run_queued",
+    "bulk_action_run",
     "pack_owners",
     "runs_in_background",
     "unpack_owners",

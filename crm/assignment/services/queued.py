@@ -43,34 +43,47 @@ def batch_queue(*, by, method, params: dict, count: int = 0, undo_of=None) -> As
     return batch
 
 
+def bulk_action_run(*, action, expected, by, to_user=None, counsellors=(), stage=None, note="",
+                    batch=None) -> AssignmentBatch:
+    """One bulk action (ACTION_METHODS) on the leads of `expected` ({lead id: owner the caller saw}), now:
+    from the page for a small set, from the worker (with its queued `batch`) for a large one."""
+    ids = list(expected)
+    if action == "assign":
+        return leads_assign(lead_ids=ids, to_user=to_user, by=by, expected_owners=expected, batch=batch)
+    if action == "distribute":
+        return leads_distribute(lead_ids=ids, by=by, counsellors=list(counsellors) or None, expected_owners=expected,
+                                batch=batch)
+    if action == "unassign":
+        return leads_unassign(lead_ids=ids, by=by, expected_owners=expected, batch=batch)
+    if action == "stage":
+        return leads_stage_change(lead_ids=ids, stage=stage, by=by, note=note, batch=batch)
+    raise AssignmentError(f"Unknown bulk action “{action}”.")
+
+
+def _counsellor(pk) -> User:
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise AssignmentError("The counsellor chosen no longer exists.")
+    return user
+
+
 def _run(batch) -> None:
     params, by = batch.params, batch.by
     op = params.get("op")
     if op == "bulk":
-        expected = unpack_owners(params["expected"])
-        ids, action = list(expected), params["action"]
-        if action == "assign":
-            to_user = User.objects.filter(pk=params["to_user"]).first()
-            if to_user is None:
-                raise AssignmentError("The counsellor chosen no longer exists.")
-            leads_assign(lead_ids=ids, to_user=to_user, by=by, expected_owners=expected, batch=batch)
-        elif action == "distribute":
-            leads_distribute(lead_ids=ids, by=by, counsellors=params.get("counsellors") or None,
-                             expected_owners=expected, batch=batch)
-        elif action == "unassign":
-            leads_unassign(lead_ids=ids, by=by, expected_owners=expected, batch=batch)
-        elif action == "stage":
+        action, stage = params["action"], None
+        if action == "stage":
             stage = Stage.objects.filter(pk=params["stage"]).first()
             if stage is None:
                 raise AssignmentError("The stage chosen no longer exists.")
-            leads_stage_change(lead_ids=ids, stage=stage, by=by, note=params.get("note", ""), batch=batch)
-        else:
-            raise AssignmentError(f"Unknown bulk action “{action}”.")
+        bulk_action_run(
+            action=action, expected=unpack_owners(params["expected"]), by=by,
+            to_user=_counsellor(params["to_user"]) if action == "assign" else None,
+            counsellors=params.get("counsellors") or (), stage=stage, note=params.get("note", ""), batch=batch,
+        )
     elif op == "next":
-        to_user = User.objects.filter(pk=params["to_user"]).first()
-        if to_user is None:
-            raise AssignmentError("The counsellor chosen no longer exists.")
-        leads_assign_next(to_user=to_user, n=params["n"], by=by, newest_first=params["newest_first"], batch=batch)
+        leads_assign_next(to_user=_counsellor(params["to_user"]), n=params["n"], by=by,
+                          newest_first=params["newest_first"], batch=batch)
     elif op == "undo":
         batch_undo(batch=AssignmentBatch.objects.get(pk=params["undo_of"]), by=by, undo_batch=batch)
     else:

@@ -28,12 +28,6 @@ def _record_moves(ids, *, batch_id) -> None:
             )
 
 
-def change_stage_in_chunks(ids, *, stage, by, note: str = "") -> int:
-    """leads_bulk_change_status over an id list of any size (one chunk on PostgreSQL; SQLite has a cap on
-    bound parameters)."""
-    return sum(leads_bulk_change_status(lead_ids=chunk, stage=stage, by=by, note=note) for chunk in chunked(ids))
-
-
 @transaction.atomic
 def leads_stage_change(*, lead_ids, stage, by, note: str = "", batch=None) -> AssignmentBatch:
     """Move the leads to `stage` (raises crm.leads.services.InvalidStage for an inactive stage)."""
@@ -43,7 +37,7 @@ def leads_stage_change(*, lead_ids, stage, by, note: str = "", batch=None) -> As
     moving = [pk for pk, stage_id in rows if stage_id != stage.pk]
     batch = start_batch(batch, by=by, method=Method.STAGE, at=now)
     _record_moves(moving, batch_id=batch.pk)
-    moved = change_stage_in_chunks(moving, stage=stage, by=by, note=note)
+    moved = leads_bulk_change_status(lead_ids=moving, stage=stage, by=by, note=note)
     names = dict(Stage.objects.values_list("pk", "name"))
     left = Counter(stage_id for _pk, stage_id in rows if stage_id != stage.pk)
     batch.count = moved

@@ -14,10 +14,10 @@ from django.utils import timezone
 from crm.accounts.models import User
 from crm.assignment.models import Assignment, AssignmentBatch, BatchState, Method, StageMove
 from crm.leads.models import Stage
+from crm.leads.services import leads_bulk_change_status
 
 from ._sql import insert_history, lock_leads, set_owner
 from .common import AssignmentError, start_batch
-from .stage import change_stage_in_chunks
 
 REASONS = {
     "owner_changed": "their owner changed since",
@@ -91,7 +91,7 @@ def _undo_stages(batch, by) -> tuple[int, dict]:
             groups[from_stage].append(lead_id)
     note = f"Undo of bulk stage change #{batch.pk}"
     restored = sum(
-        change_stage_in_chunks(ids, stage=stages[stage_id], by=by, note=note) for stage_id, ids in groups.items()
+        leads_bulk_change_status(lead_ids=ids, stage=stages[stage_id], by=by, note=note) for stage_id, ids in groups.items()
     )
     return restored, skipped
 
