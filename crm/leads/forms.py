@@ -5,14 +5,13 @@ from datetime import timedelta
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row
 from django import forms
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import ActivityKind, Lead, Stage, StageKind
 from .phones import InvalidPhone, normalise_phone
-from .selectors import active_stages
+from .selectors import active_stages, leads_with_email
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 OUTCOMES = ["Answered", "No answer", "Busy", "Switched off", "Call back later", "Sent brochure", "Interested",
@@ -144,9 +143,7 @@ class LeadForm(forms.ModelForm):
     def clean_email(self):
         email = (self.cleaned_data.get("email") or "").strip().lower() or None
         if email:
-            # LOWER(email) = ...: served by the lead_email_lower index (addresses are stored lower-case).
-            existing = Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email).exclude(
-                pk=self.instance.pk).first()
+            existing = leads_with_email(Lead.objects.exclude(pk=self.instance.pk), email).first()
             if existing:
                 raise forms.ValidationError(_duplicate_message(self.user, existing, "e-mail address"))
         return email

@@ -4,9 +4,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 
-from .models import Activity, Company, FollowUp, Lead, Stage, StatusChange
+from .models import Activity, Company, FollowUp, Lead, Stage, StageKind, StatusChange
 
 
 def leads_visible_to(user) -> QuerySet[Lead]:
@@ -37,12 +38,19 @@ def first_stage() -> Stage:
     return stage
 
 
-def funnel_steps() -> list[int]:
-    """The funnel's steps: the active open and won stages in pipeline order (lost stages are exits)."""
-    from .models import StageKind
+def leads_with_email(leads: QuerySet[Lead], email: str) -> QuerySet[Lead]:
+    """The leads with this (lower-case) e-mail address: LOWER(email) = ..., which the lead_email_lower index
+    serves (addresses are stored lower-case; an iexact lookup would not use the index)."""
+    return leads.alias(email_lower=Lower("email")).filter(email_lower=email)
 
+
+FUNNEL_KINDS = (StageKind.OPEN, StageKind.WON)  # lost stages are exits from the funnel, not steps
+
+
+def funnel_steps() -> list[int]:
+    """The funnel's steps: the active open and won stages in pipeline order."""
     return list(
-        Stage.objects.filter(is_active=True, kind__in=[StageKind.OPEN, StageKind.WON])
+        Stage.objects.filter(is_active=True, kind__in=FUNNEL_KINDS)
         .order_by("position", "id")
         .values_list("pk", flat=True)
     )

@@ -4,11 +4,10 @@ lead_change_status (one lead) or leads_bulk_change_status (a set, in SQL)."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .models import Activity, ActivityKind, Company, FollowUp, Lead, Stage, StatusChange
-from .selectors import first_stage
+from .selectors import first_stage, leads_with_email
 
 
 class VersionConflict(Exception):
@@ -163,7 +162,7 @@ def _check_duplicates(fields, exclude_pk=None):
             raise DuplicateLead(existing, "phone number")
     if fields.get("email"):
         fields["email"] = fields["email"].strip().lower()
-        existing = others.alias(email_lower=Lower("email")).filter(email_lower=fields["email"]).first()
+        existing = leads_with_email(others, fields["email"]).first()
         if existing:
             raise DuplicateLead(existing, "e-mail address")
 

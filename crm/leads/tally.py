@@ -43,7 +43,7 @@ def owner_for_filters(user, filters: dict):
 
 def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
     """{(owner key, stage id): (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED);
-    pairs without leads are left out."""
+    pairs whose rows sum to nothing are left out."""
     rows = StageTally.objects.order_by()
     if owner != EVERYONE:
         rows = rows.filter(owner_key=owner)
@@ -52,7 +52,7 @@ def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
         n_leads=Sum("leads"), total=Sum("value"), rows=Count("*")
     ).values_list("owner_key", "stage_id", "n_leads", "total", "rows"):
         deltas += n
-        if leads:
+        if leads or value:
             totals[owner_key, stage_id] = (int(leads), Decimal(value or 0))
     if deltas > COMPACT_OVER:
         tally_compact()
@@ -119,43 +119,37 @@ def _compact(table, columns) -> int:
         return -1
 
 
-def tally_differences() -> list[dict]:
-    """Where the tally disagrees with the leads themselves (a full scan: for checks, not for pages)."""
-    expected = {
-        (owner or UNASSIGNED, stage): (n, Decimal(value or 0))
+def _counted_from_leads():
+    """(owner key, stage id, leads, deal value) per (owner, stage), counted over the leads themselves."""
+    return [
+        (owner or UNASSIGNED, stage, n, Decimal(value or 0))
         for owner, stage, n, value in Lead.objects.order_by()
         .values("assigned_to_id", "stage_id")
         .annotate(n=Count("*"), v=Sum("value"))
         .values_list("assigned_to_id", "stage_id", "n", "v")
-    }
-    actual = {
-        (owner, stage): (int(n), Decimal(value or 0))
-        for owner, stage, n, value in StageTally.objects.order_by()
-        .values("owner_key", "stage_id")
-        .annotate(n=Sum("leads"), v=Sum("value"))
-        .values_list("owner_key", "stage_id", "n", "v")
-        if n or value
-    }
+    ]
+
+
+def tally_differences() -> list[dict]:
+    """Where the tally disagrees with the leads themselves (a full scan: for checks, not for pages)."""
+    expected = {(owner, stage): (n, value) for owner, stage, n, value in _counted_from_leads()}
+    nothing = (0, Decimal(0))
+    actual = owner_stage_totals(EVERYONE)
     return [
-        {"owner": key[0], "stage": key[1], "tally": actual.get(key, (0, Decimal(0))), "leads": expected.get(key, (0, Decimal(0)))}
+        {"owner": key[0], "stage": key[1], "tally": actual.get(key, nothing), "leads": expected.get(key, nothing)}
         for key in sorted(set(expected) | set(actual))
-        if actual.get(key, (0, Decimal(0))) != expected.get(key, (0, Decimal(0)))
+        if actual.get(key, nothing) != expected.get(key, nothing)
     ]
 
 
 @transaction.atomic
 def tally_rebuild() -> int:
     """Recount the tally from the leads (with the lead table locked against writers on PostgreSQL)."""
-    table = connection.ops.quote_name(StageTally._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Lead._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-    rows = (
-        Lead.objects.order_by().values("assigned_to_id", "stage_id").annotate(n=Count("*"), v=Sum("value"))
-        .values_list("assigned_to_id", "stage_id", "n", "v")
-    )
+    StageTally.objects.all().delete()
     StageTally.objects.bulk_create(
-        StageTally(owner_key=owner or UNASSIGNED, stage_id=stage, leads=n, value=value or 0) for owner, stage, n, value in rows
+        StageTally(owner_key=owner, stage_id=stage, leads=n, value=value) for owner, stage, n, value in _counted_from_leads()
     )
     return StageTally.objects.count()

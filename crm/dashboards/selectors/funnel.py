@@ -10,14 +10,15 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from crm.leads.models import Lead, StageKind, StatusChange
+from crm.leads.models import Lead, StatusChange
+from crm.leads.selectors import FUNNEL_KINDS
 
 from .common import Scope, percent
 from .timing import WORK_MEM
 
 
 def ladder(stages: list[dict]) -> list[dict]:
-    return [s for s in stages if s["active"] and s["kind"] in (StageKind.OPEN, StageKind.WON)]
+    return [s for s in stages if s["active"] and s["kind"] in FUNNEL_KINDS]
 
 
 def furthest_step_counts(leads: QuerySet[Lead], rows: list[dict], steps: list[dict]) -> dict[int, int]:

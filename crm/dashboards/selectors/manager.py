@@ -38,19 +38,21 @@ TOP_SOURCES = 10
 SORT_KEYS = {"name", "assigned", "contacted", "won", "conversion", "overdue", "median"}
 
 
-def median_window(scope: Scope) -> tuple[date, date]:
-    """The assignments the median first contact covers: the filter's range, or the last 7 days."""
+def _window(scope: Scope, days: int) -> tuple[date, date]:
+    """The filter's range, or the last `days` days; never more than MAX_CHART_DAYS."""
     end = scope.date_to or today()
-    start = scope.date_from or end - timedelta(days=MEDIAN_DAYS - 1)
+    start = scope.date_from or end - timedelta(days=days - 1)
     return max(start, end - timedelta(days=MAX_CHART_DAYS - 1)), end
 
 
+def median_window(scope: Scope) -> tuple[date, date]:
+    """The assignments the median first contact covers: the filter's range, or the last 7 days."""
+    return _window(scope, MEDIAN_DAYS)
+
+
 def chart_window(scope: Scope) -> tuple[date, date]:
-    """The days the per-day chart (and the median first contact) cover: the filter's range, or the last 30 days."""
-    end = scope.date_to or today()
-    start = scope.date_from or end - timedelta(days=CHART_DAYS - 1)
-    start = max(start, end - timedelta(days=MAX_CHART_DAYS - 1))
-    return start, end
+    """The days the per-day chart covers: the filter's range, or the last 30 days."""
+    return _window(scope, CHART_DAYS)
 
 
 def manager_dashboard(scope: Scope) -> dict:
@@ -58,19 +60,19 @@ def manager_dashboard(scope: Scope) -> dict:
     leads = scope.leads()
     rows = rollup(scope)
     contacted_by, overdue_by = per_owner(contacted(leads)), per_owner(overdue(leads))
-    window = chart_window(scope)
+    window, median_days = chart_window(scope), median_window(scope)
     return {
         "totals": _totals(rows, overdue_by, new_counts(leads), scope),
         "stages": distribution(rows, stages, scope),
         "outcomes": outcome_counts(rows, stages, scope),
         "funnel": funnel(scope, stages, rows),
-        "counsellors": _counsellor_rows(rows, contacted_by, overdue_by, stages, scope, median_window(scope)),
+        "counsellors": _counsellor_rows(rows, contacted_by, overdue_by, stages, scope, median_days),
         "stage_columns": [s for s in stages if s["active"]],
         "daily": _daily(scope, stages, window),
         "sources": _sources(scope),
         "imports": _imports(),
         "window": window,
-        "median_window": median_window(scope),
+        "median_window": median_days,
     }
 
 
