@@ -26,6 +26,7 @@ from .common import (
     ensure_dataset,
     percentiles,
     time_requests,
+    vacuum,
 )
 
 HX = {"HX-Request": "true"}
@@ -38,7 +39,9 @@ def main(argv):
     parser.add_argument("--n", type=int, default=30, help="requests per scenario")
     args = parser.parse_args(argv)
     ensure_dataset(args.leads)
-    vacuum_leads()
+    from crm.leads.models import Lead
+
+    vacuum(Lead)  # counts are index-only scans: dead rows left by other benchmarks would be measured too
     describe_environment("board")
 
     from crm.leads import board
@@ -76,18 +79,6 @@ def main(argv):
                time_requests(client, f"{columns[biggest.pk]}?after={deep[0]}.{deep[1]}", n=args.n, headers=HX),
                stage=biggest.name)
         report("move", role, time_moves(client, user, leads, stages, args.n), budget_ms=30)
-
-
-def vacuum_leads():
-    """Counts are index-only scans: they read the table for every page not marked all-visible, so rows other
-    benchmarks updated and put back (dead tuples autovacuum has not reached yet) would be measured too."""
-    from django.db import connection
-
-    from crm.leads.models import Lead
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Lead._meta.db_table)}")
 
 
 def report(scenario, role, samples, **extra):

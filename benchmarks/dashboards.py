@@ -15,7 +15,16 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from .common import bench_client, bench_users, describe_environment, emit, ensure_dataset, percentiles, time_requests
+from .common import (
+    bench_client,
+    bench_users,
+    describe_environment,
+    emit,
+    ensure_dataset,
+    percentiles,
+    time_requests,
+    vacuum,
+)
 
 BUDGET_MS = 100
 
@@ -54,7 +63,10 @@ def main(argv):
     parser.add_argument("--uncached-only", action="store_true")
     args = parser.parse_args(argv)
     ensure_dataset(args.leads)
-    vacuum()
+    from crm.assignment.models import Assignment
+    from crm.leads.models import Activity, FollowUp, Lead, StatusChange
+
+    vacuum(Lead, StatusChange, Activity, FollowUp, Assignment)
     describe_environment("dashboards")
     users = bench_users()
     for name, user, url in scenarios(users):
@@ -80,19 +92,6 @@ def warm_up():
         result = dashboards_warm()
     emit("dashboards", "warm-up run", round(result["seconds"] * 1000, 1), "ms", zones=len(result["zones"]),
          keys=result["keys"], stored=result["stored"])
-
-
-def vacuum():
-    """Other benchmarks change rows and put them back, leaving the visibility map stale: index-only scans
-    would then read the heap. VACUUM (changes no data) gives the steady state autovacuum keeps in production."""
-    if connection.vendor != "postgresql":
-        return
-    from crm.assignment.models import Assignment
-    from crm.leads.models import Activity, FollowUp, Lead, StatusChange
-
-    tables = [model._meta.db_table for model in (Lead, StatusChange, Activity, FollowUp, Assignment)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def _query_count(user) -> int:

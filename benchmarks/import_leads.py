@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import connection
 
-from benchmarks.common import describe_environment, emit, ensure_dataset
+from benchmarks.common import describe_environment, emit, ensure_dataset, vacuum
 
 BENCH = "import"
 HEADER = ["Full Name", "Mobile No.", "Email ID", "City", "State", "Course", "Lead Source", "Enquiry Date", "Remarks"]
@@ -292,18 +292,8 @@ def main(argv):
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args(argv)
     from crm.accounts.models import User
-    from crm.core import embedded_redis
+    from crm.leads.models import Lead, StatusChange
 
-    redis_process = None
-    if settings.EMBEDDED_REDIS:  # the job runs through the queue: start the embedded Redis unless it is up
-        redis_process = embedded_redis.start(Path(settings.EMBEDDED_REDIS_SOCKET))
-    try:
-        return _main(args, User)
-    finally:
-        embedded_redis.stop(redis_process, Path(settings.EMBEDDED_REDIS_SOCKET))
-
-
-def _main(args, User):
     lead_count = ensure_dataset(args.leads)
     describe_environment(BENCH)
     by = User.objects.filter(role="admin", is_active=True).order_by("pk").first() or \
@@ -342,16 +332,5 @@ def _main(args, User):
              rows=job.rows_read, created=job.created, seconds=round(seconds, 2), peak_rss_mb=peak_mb,
              load=os.getloadavg()[0])
         revert(job, by)
-    _vacuum()
+    vacuum(Lead, StatusChange)  # the shared data set: clear the dead rows the reverted imports left
     return 0
-
-
-def _vacuum():
-    """The shared data set: clear the dead rows the benchmark left behind (its imports were reverted)."""
-    if connection.vendor != "postgresql":
-        return
-    from crm.leads.models import Lead, StatusChange
-
-    with connection.cursor() as cursor:
-        for model in (Lead, StatusChange):
-            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")

@@ -16,7 +16,16 @@ import sys
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .common import bench_client, bench_users, describe_environment, emit, ensure_dataset, percentiles, time_requests
+from .common import (
+    bench_client,
+    bench_users,
+    describe_environment,
+    emit,
+    ensure_dataset,
+    percentiles,
+    time_requests,
+    vacuum,
+)
 
 PEER = "django-admin changelist"
 BUDGET_MS = 60
@@ -109,9 +118,10 @@ def main(argv):
     args = parser.parse_args(argv)
 
     ensure_dataset(args.leads)
-    if args.vacuum and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) leads_lead")
+    if args.vacuum:
+        from crm.leads.models import Lead
+
+        vacuum(Lead)
     describe_environment("lists")
     _describe_table()
     admin, created_admin = _admin_user()
