@@ -49,12 +49,20 @@ def _jsonable(value):
     return str(value)
 
 
-def sample_rows(job, limit: int = 60) -> list[tuple[int, list]]:
-    """The first rows: from the stored sample when it holds enough of them, else from the file."""
+def sample_rows(job, limit: int) -> list:
+    """The first `limit` rows, (row number, cells) each: from the stored sample when it holds them (or the
+    whole file, shorter than SAMPLE_ROWS), else from the file."""
     if job.sample and (len(job.sample) >= limit or len(job.sample) < SAMPLE_ROWS):
-        return [(number, cells) for number, cells in job.sample[:limit]]
+        return job.sample[:limit]
     with rows_of(job) as rows:
         return list(islice(rows, limit))
+
+
+def data_sample(job):
+    """(row number, cells) of the sample's data rows: those after the header row, blank rows skipped."""
+    for position, (number, cells) in enumerate(sample_rows(job, SAMPLE_ROWS)):
+        if position > job.header_row and not is_blank(cells):
+            yield number, cells
 
 
 def take_sample(job, workbook=None) -> int | None:
@@ -113,15 +121,16 @@ def analyse(job) -> None:
 
 
 def _fullest_sheet(workbook, names) -> str:
-    """The first sheet that has data, preferring one whose first rows look like a header."""
+    """The first sheet that has data, preferring one whose first rows look like a header (each sheet is read
+    once: calamine parses a sheet every time it is fetched)."""
+    with_data = None
     for name in names:
         rows = [cells for _, cells in islice(sheet_rows(workbook, name), HEADER_SCAN_ROWS)]
         if any(header_score(cells) for cells in rows):
             return name
-    for name in names:
-        if any(not is_blank(cells) for _, cells in islice(sheet_rows(workbook, name), HEADER_SCAN_ROWS)):
-            return name
-    return names[0]
+        if with_data is None and any(not is_blank(cells) for cells in rows):
+            with_data = name
+    return with_data or names[0]
 
 
 def choose_header(job, header_row: int | None = None, workbook=None) -> None:

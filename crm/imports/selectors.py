@@ -1,10 +1,12 @@
 """Reads with rules: who sees imports (managers and admins: all of them, shared work), previews, progress."""
 
+from itertools import islice
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from . import analysis, readers
+from . import analysis
 from .detect import WholeFileError
 from .mapping import FIELDS, column_names, duplicate_headers
 from .models import ImportJob, ImportRowError, ImportStatus, RowProblemLevel
@@ -59,14 +61,7 @@ def readers_text(value) -> str:
 
 
 def preview_cells(job: ImportJob, limit: int):
-    out = []
-    for position, (_number, cells) in enumerate(analysis.sample_rows(job, analysis.SAMPLE_ROWS)):
-        if position <= job.header_row or readers.is_blank(cells):
-            continue
-        out.append(cells)
-        if len(out) >= limit:
-            break
-    return out
+    return [cells for _number, cells in islice(analysis.data_sample(job), limit)]
 
 
 def import_preview(job: ImportJob) -> dict:
@@ -81,17 +76,13 @@ def import_preview(job: ImportJob) -> dict:
 
     stage_names = dict(Stage.objects.values_list("pk", "name"))
     rows = []
-    for position, (row_number, cells) in enumerate(analysis.sample_rows(job, analysis.SAMPLE_ROWS)):
-        if position <= job.header_row or readers.is_blank(cells):
-            continue
+    for row_number, cells in islice(analysis.data_sample(job), PREVIEW_ROWS):
         record, errors, warnings = normaliser(cells)
         values = []
         for field in fields:
             value = stage_names.get(record[INDEX["stage_id"]], "") if field == "stage" else record[INDEX[field]]
             values.append("" if value is None else value)
         rows.append({"number": row_number, "values": values, "errors": errors or [], "warnings": warnings or []})
-        if len(rows) >= PREVIEW_ROWS:
-            break
     labels = [FIELDS[f][0] for f in fields]
     return {"labels": labels, "rows": rows}
 
