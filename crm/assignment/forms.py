@@ -7,7 +7,7 @@ from crm.accounts.selectors import counsellors
 from crm.leads.selectors import active_stages
 
 from .selectors import MAX_BULK
-from .services import pack_owners, unpack_owners
+from .services import pack_owners
 
 ACTIONS = [
     ("assign", "Assign to one counsellor"),
@@ -125,7 +125,8 @@ def snapshot_dumps(rows, *, user) -> str:
     return signing.dumps(pack_owners(rows), salt=f"{SNAPSHOT_SALT}:{user.pk}", compress=True)
 
 
-def snapshot_loads(token: str, *, user) -> dict[int, int | None]:
-    """{lead pk: owner id or None} from a preview's token; raises signing.BadSignature (or its subclass
-    SignatureExpired) when the token was altered, belongs to someone else, or is over an hour old."""
-    return unpack_owners(signing.loads(token, salt=f"{SNAPSHOT_SALT}:{user.pk}", max_age=SNAPSHOT_MAX_AGE))
+def snapshot_payload(token: str, *, user) -> dict:
+    """The packed (pk, owner) pairs of a preview's token (crm.assignment.services.pack_owners); raises
+    signing.BadSignature (or its subclass SignatureExpired) when the token was altered, belongs to someone
+    else, or is over an hour old."""
+    return signing.loads(token, salt=f"{SNAPSHOT_SALT}:{user.pk}", max_age=SNAPSHOT_MAX_AGE)

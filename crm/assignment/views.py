@@ -16,7 +16,7 @@ from crm.core.roles import manager_required
 from crm.leads.selectors import lead_get_for, leads_from_selection, leads_visible_to
 
 from . import services
-from .forms import BulkActionForm, LeadAssignForm, NextLeadsForm, snapshot_dumps, snapshot_loads
+from .forms import BulkActionForm, LeadAssignForm, NextLeadsForm, snapshot_dumps, snapshot_payload
 from .models import Method
 from .previews import bulk_preview_data, next_preview_data
 from .selectors import (
@@ -121,7 +121,8 @@ def bulk_apply(request):
     next_url = _next_url(request, default="leads:list")
     form = BulkActionForm(request.POST)
     try:
-        expected = snapshot_loads(request.POST.get("token", ""), user=request.user)
+        packed = snapshot_payload(request.POST.get("token", ""), user=request.user)
+        expected = services.unpack_owners(packed)
     except signing.SignatureExpired:
         return _preview_error(request, ["This preview is more than an hour old. Go back and preview again."], next_url)
     except (signing.BadSignature, ValueError, KeyError, TypeError):
@@ -134,13 +135,18 @@ def bulk_apply(request):
             batch = services.batch_queue(by=by, method=services.ACTION_METHODS[data["action"]], count=len(ids), params={
                 "op": "bulk", "action": data["action"], "to_user": getattr(data["to_user"], "pk", None),
                 "counsellors": [user.pk for user in data["counsellors"]], "stage": getattr(data["stage"], "pk", None),
-                "note": data["note"], "expected": services.pack_owners(sorted(expected.items())),
+                "note": data["note"], "expected": packed,
             })
         else:
             batch = services.bulk_action_run(action=data["action"], expected=expected, by=by, to_user=data["to_user"],
                                              counsellors=data["counsellors"], stage=data["stage"], note=data["note"])
     except (services.AssignmentError, ValueError) as exc:
         return _preview_error(request, [str(exc)], next_url)
+    return _to_batch(batch, next_url)
+
+
+def _to_batch(batch, next_url):
+    """The batch's page (its summary, progress or Undo), with the way back."""
     return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
 
 
@@ -176,7 +182,7 @@ def next_apply(request):
                                                newest_first=data["order"] == "newest")
     except services.AssignmentError as exc:
         return _preview_error(request, [str(exc)], next_url)
-    return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
+    return _to_batch(batch, next_url)
 
 
 # --- one lead -----------------------------------------------------------------------------------------------
@@ -248,7 +254,7 @@ def batch_undo(request, pk):
             services.batch_queue(by=request.user, method="undo", params={"op": "undo", "undo_of": batch.pk},
                                  count=batch.count, undo_of=batch)
             messages.info(request, "The undo is queued; this page shows the result when it is done.")
-            return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
+            return _to_batch(batch, next_url)
         summary = services.batch_undo(batch=batch, by=request.user)
     except services.AssignmentError as exc:
         messages.error(request, str(exc))
@@ -257,7 +263,7 @@ def batch_undo(request, pk):
         if summary["not_undone"]:
             text += f" {summary['not_undone']:,} left as they are (changed since)."
         messages.success(request, text)
-    return redirect(f"{reverse('assignment:batch_detail', args=[batch.pk])}?{urlencode({'next': next_url})}")
+    return _to_batch(batch, next_url)
 
 
 # --- what is new for a counsellor ----------------------------------------------------------------------------
