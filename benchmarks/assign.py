@@ -21,6 +21,7 @@ import random
 import re
 import statistics
 import time
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 
@@ -37,7 +38,11 @@ BACKUP = "bench_assign_backup"
 BUDGET_MS = 1500
 
 
-CPU = {"db": [], "app": []}
+@dataclass
+class Timing:
+    wall: float  # ms
+    db: float | None  # the database backend's CPU ms (None when it cannot be read)
+    app: float  # this process's CPU ms
 
 
 def backend_cpu_seconds() -> float | None:
@@ -55,16 +60,16 @@ def backend_cpu_seconds() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(fn):
-    """(result, wall ms); also notes the database's and this process's CPU time (robust to a busy machine)."""
+def timed(fn) -> tuple[object, Timing]:
+    """(result, Timing): the wall time, and the database's and this process's CPU time (robust to a busy
+    machine)."""
     db_before, app_before = backend_cpu_seconds(), time.process_time()
     started = time.perf_counter()
     result = fn()
     wall = (time.perf_counter() - started) * 1000
     db_after = backend_cpu_seconds()
-    CPU["db"].append(None if db_before is None or db_after is None else (db_after - db_before) * 1000)
-    CPU["app"].append((time.process_time() - app_before) * 1000)
-    return result, wall
+    db = None if db_before is None or db_after is None else (db_after - db_before) * 1000
+    return result, Timing(wall, db, (time.process_time() - app_before) * 1000)
 
 
 def pick_leads(n: int) -> list[int]:
@@ -116,11 +121,12 @@ def preview_filter() -> str | None:
 
     from crm.assignment.selectors import MAX_BULK
     from crm.leads.filters import LeadFilter
+    from crm.leads.listing import capped_count
 
     for query in ("counsellor=none&city=Kochi", "counsellor=none&city=Kochi&source=Website",
                   "counsellor=none&city=Pune&source=Website&interest=MBA"):
-        n = LeadFilter(QueryDict(query), queryset=Lead.objects.all()).qs.order_by()[: MAX_BULK + 1].count()
-        if 0 < n <= MAX_BULK:
+        n, exact = capped_count(LeadFilter(QueryDict(query), queryset=Lead.objects.all()).qs, MAX_BULK)
+        if n and exact:
             return query
     return None
 
@@ -174,30 +180,27 @@ def main(argv):
     backup(ids)
     batch_ids = []
     results = {"assign": [], "assign_undo": [], "distribute": [], "undo": []}
-    cpu = {name: {"db": [], "app": []} for name in results}
 
-    def note(name, ms):
-        results[name].append(ms)
-        cpu[name]["db"].append(CPU["db"][-1])
-        cpu[name]["app"].append(CPU["app"][-1])
+    def note(name, timing):
+        results[name].append(timing)
 
     try:
         for _ in range(args.repeat):
-            batch, ms = timed(lambda: leads_assign(lead_ids=ids, to_user=counsellors[0], by=manager))
+            batch, timing = timed(lambda: leads_assign(lead_ids=ids, to_user=counsellors[0], by=manager))
             batch_ids.append(batch.pk)
-            note("assign", ms)
+            note("assign", timing)
             assert batch.count == len(ids), batch.summary
-            undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
-            note("assign_undo", ms)
+            undo, timing = timed(lambda b=batch: batch_undo(batch=b, by=manager))
+            note("assign_undo", timing)
             assert undo["changed"] == len(ids), undo
 
-            batch, ms = timed(lambda: leads_distribute(lead_ids=ids, by=manager, counsellors=counsellors))
+            batch, timing = timed(lambda: leads_distribute(lead_ids=ids, by=manager, counsellors=counsellors))
             batch_ids.append(batch.pk)
-            note("distribute", ms)
+            note("distribute", timing)
             counts = [row["count"] for row in batch.summary["per_user"]]
             assert batch.count == len(ids) and max(counts) - min(counts) <= 1, batch.summary
-            undo, ms = timed(lambda b=batch: batch_undo(batch=b, by=manager))
-            note("undo", ms)
+            undo, timing = timed(lambda b=batch: batch_undo(batch=b, by=manager))
+            note("undo", timing)
             assert undo["changed"] == len(ids), undo
         batch_ids += list(AssignmentBatch.objects.filter(undo_of_id__in=batch_ids).values_list("pk", flat=True))
         assert not Lead.objects.filter(pk__in=ids[:1000], assigned_to__isnull=False).exists()
@@ -205,21 +208,22 @@ def main(argv):
         peer = {}
         if not args.no_peer:
             peer_ids = ids[: args.peer_leads]
-            _, peer_ms = timed(lambda: seed_random_assign(peer_ids, counsellors))
-            ours_per_lead = statistics.median(results["distribute"]) / len(ids)
-            peer_per_lead = peer_ms / len(peer_ids)
+            _, peer_timing = timed(lambda: seed_random_assign(peer_ids, counsellors))
+            ours_per_lead = statistics.median(t.wall for t in results["distribute"]) / len(ids)
+            peer_per_lead = peer_timing.wall / len(peer_ids)
             peer = {"peer": f"seed 002 random assign (query + save() per lead, {len(peer_ids):,} leads)",
-                    "peer_value": peer_ms, "peer_ms_per_lead": peer_per_lead, "ms_per_lead": ours_per_lead,
-                    "ratio": peer_per_lead / ours_per_lead, "peer_db_cpu_ms": CPU["db"][-1],
-                    "peer_app_cpu_ms": CPU["app"][-1]}
+                    "peer_value": peer_timing.wall, "peer_ms_per_lead": peer_per_lead, "ms_per_lead": ours_per_lead,
+                    "ratio": peer_per_lead / ours_per_lead, "peer_db_cpu_ms": peer_timing.db,
+                    "peer_app_cpu_ms": peer_timing.app}
     finally:
         restore(batch_ids)
 
-    for scenario, samples in results.items():
+    for scenario, timings in results.items():
         extra = peer if scenario == "distribute" else {}
-        db = [x for x in cpu[scenario]["db"] if x is not None]
+        samples = [t.wall for t in timings]
+        db = [t.db for t in timings if t.db is not None]
         emit(NAME, scenario, statistics.median(samples), "ms", leads=len(ids), **summary(samples),
-             db_cpu_ms=statistics.median(db) if db else None, app_cpu_ms=statistics.median(cpu[scenario]["app"]),
+             db_cpu_ms=statistics.median(db) if db else None, app_cpu_ms=statistics.median(t.app for t in timings),
              **extra)
     if peer:
         emit(NAME, "peer_random_assign", peer["peer_value"], "ms", leads=args.peer_leads,

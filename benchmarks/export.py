@@ -156,12 +156,10 @@ def openpyxl_write_only(queryset, fields, rows, tz):
 
 def end_to_end(manager, times, target):
     """The export job's own path on a filtered list: count, query, write, save to storage."""
-    from django.db.models import Count
+    from crm.leads import tally
 
-    from crm.leads.models import Lead
-
-    # The stage whose lead count is nearest the benchmark's row count.
-    counts = Lead.objects.values("stage").annotate(n=Count("id")).values_list("stage", "n")
+    # The stage whose lead count is nearest the benchmark's row count (from the stage tally, not a scan).
+    counts = [(stage, n) for stage, (n, _value) in tally.stage_totals(tally.EVERYONE).items()]
     stage_pk, _ = min(counts, key=lambda pair: abs(pair[1] - target))
     query = f"stage={stage_pk}"
     rows = selectors.export_leads(manager, filter_query=query).count()
