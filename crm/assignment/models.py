@@ -11,6 +11,7 @@ class Method(models.TextChoices):
     STAGE = "stage", "Bulk stage change"
     IMPORT = "import", "Import"
     UNDO = "undo", "Undo"
+    OTHER = "other", "Other change"  # an owner change made outside the services (leads migration 0009)
 
 
 class BatchState(models.TextChoices):
@@ -36,9 +37,7 @@ class AssignmentBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # An undo is a batch of its own that points at the batch it undid.
-    undo_of = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undo_batch"
-    )
+    undo_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undo_batch")
     state = models.CharField(max_length=6, choices=BatchState.choices, default=BatchState.DONE)
     params = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
@@ -53,8 +52,10 @@ class AssignmentBatch(models.Model):
     @property
     def can_undo(self) -> bool:
         return (
-            self.state == BatchState.DONE and self.undone_at is None
-            and self.method not in (Method.UNDO, Method.MANUAL) and self.count > 0
+            self.state == BatchState.DONE
+            and self.undone_at is None
+            and self.method not in (Method.UNDO, Method.MANUAL)
+            and self.count > 0
         )
 
 
@@ -64,22 +65,52 @@ class Assignment(models.Model):
     Only the composite indexes below are kept (lead, to_user and batch lead them); the single-column
     foreign-key indexes Django would add are left out, because every bulk action inserts tens of
     thousands of these rows. from_user and by are not indexed: users are deactivated, never deleted.
+    For the same reason the foreign keys have no database constraint: checking five of them cost ~1 s per
+    50,000 rows at commit. The rows are written only by the services and by the lead table's triggers
+    (leads migration 0009), from leads, users and batches that exist; Django still cascades a lead's
+    deletion to them and sets deleted users and batches to NULL.
     """
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="assignments", db_index=False, db_constraint=False
+    )
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     at = models.DateTimeField()
     method = models.CharField(max_length=12, choices=Method.choices)
     batch = models.ForeignKey(
-        AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments", db_index=False
+        AssignmentBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assignments",
+        db_index=False,
+        db_constraint=False,
     )
     # The lead's version right after this change, and its assigned_at right before it: an undo restores
     # the previous owner (and assigned_at) only while the lead still has exactly this version.
@@ -90,7 +121,8 @@ class Assignment(models.Model):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["lead", "-at"], name="assignment_lead"),
-            models.Index(fields=["to_user", "-at"], name="assignment_to_user"),
+            # Every lead ever given to a user: owner-scoped lead queries go through it (crm.leads.owners).
+            models.Index(fields=["to_user", "lead"], name="assignment_owner"),
             models.Index(fields=["batch", "lead"], name="assignment_batch"),
         ]
 

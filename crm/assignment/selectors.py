@@ -6,6 +6,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from crm.accounts.models import User
 from crm.leads.models import Lead
+from crm.leads.owners import owned_by
 
 from .models import Assignment, AssignmentBatch, StageMove
 
@@ -63,7 +64,7 @@ SEEN = object()
 
 def new_assigned_leads(user, *, since=SEEN, until=None) -> QuerySet[Lead]:
     """Leads assigned to `user` after `since` (default: when they last looked; None: ever), newest first."""
-    leads = Lead.objects.filter(assigned_to=user, assigned_at__isnull=False)
+    leads = owned_by(Lead.objects.filter(assigned_at__isnull=False), user)
     if since is SEEN:
         since = user.assignments_seen_at
     if since is not None:

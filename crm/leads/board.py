@@ -108,7 +108,7 @@ class Totals:
 def column_totals(leads, stage, owner=None, *, estimate=True) -> Totals:
     """Lead count and total deal value of a column. With `owner` (crm.leads.tally: the board shows every
     lead a tally owner holds, with no other filter) both are exact and read from the stage tally. Otherwise
-    the count is exact (from the (stage, rank) or (assigned_to, stage, rank) index) and the value exact up to
+    the count is exact (from the (stage, rank) index) and the value exact up to
     EXACT_VALUE_MAX cards, estimated from a sample above that (the deal value is in no index, so an exact sum
     reads every card of the column from the table, ~10 µs a card); `estimate=False` leaves it None there."""
     if owner is not None:

@@ -15,7 +15,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.assignment.models import Assignment
 from crm.leads.models import Activity, Company, FollowUp, Lead, Stage, StatusChange, Technology
 
 FIRST = ("Aarav Aditi Akhil Amal Anjali Anu Arjun Aswathy Bhavana Deepak Devika Divya Farhan Fathima Gautham Gopika "
@@ -168,10 +167,9 @@ def _history(lead_id, history, fields):
     status = [(lead_id, None, first_id, None, created, "Created")]
     if stage_id != first_id:
         status.append((lead_id, first_id, stage_id, assigned, stage_at, ""))
-    assignment = [(lead_id, None, assigned, None, fields["assigned_at"], "manual")] if assigned else []
     activity = [(lead_id, "call", "Answered", "", "Spoke about the course", assigned, contacted)] if contacted else []
     follow = [(lead_id, assigned, follow_up, "Call back", None, created)] if follow_up else []
-    return status, assignment, activity, follow
+    return status, activity, follow
 
 
 @contextmanager
@@ -192,15 +190,13 @@ def _bulk_batch(rows):
     with _keep_given_timestamps(Lead):
         objs = Lead.objects.bulk_create([Lead(**fields) for fields, _ in rows], batch_size=2000)
     ids = dict(Lead.objects.filter(phone__in=[o.phone for o in objs]).values_list("phone", "pk"))
-    status, assignment, activity, follow = [], [], [], []
+    status, activity, follow = [], [], []
     for fields, history in rows:
-        s, a, ac, f = _history(ids[fields["phone"]], history, fields)
+        s, ac, f = _history(ids[fields["phone"]], history, fields)
         status += [StatusChange(lead_id=r[0], from_stage_id=r[1], to_stage_id=r[2], by_id=r[3], at=r[4], note=r[5]) for r in s]
-        assignment += [Assignment(lead_id=r[0], from_user_id=r[1], to_user_id=r[2], by_id=r[3], at=r[4], method=r[5]) for r in a]
         activity += [Activity(lead_id=r[0], kind=r[1], outcome=r[2], subject=r[3], body=r[4], by_id=r[5], at=r[6]) for r in ac]
         follow += [FollowUp(lead_id=r[0], owner_id=r[1], due_at=r[2], note=r[3], done_at=r[4]) for r in f]
     StatusChange.objects.bulk_create(status, batch_size=2000)
-    Assignment.objects.bulk_create(assignment, batch_size=2000)
     Activity.objects.bulk_create(activity, batch_size=2000)
     FollowUp.objects.bulk_create(follow, batch_size=2000)
 
@@ -222,15 +218,13 @@ def _copy_batch(rows):
         phones = [f["phone"] for f, _ in rows]
         cursor.execute(f"SELECT phone, id FROM {Lead._meta.db_table} WHERE phone = ANY(%s)", [phones])  # noqa: S608
         ids = dict(cursor.fetchall())
-        status, assignment, activity, follow = [], [], [], []
+        status, activity, follow = [], [], []
         for fields, history in rows:
-            s, a, ac, f = _history(ids[fields["phone"]], history, fields)
+            s, ac, f = _history(ids[fields["phone"]], history, fields)
             status += s
-            assignment += a
             activity += ac
             follow += f
         _copy(cursor, StatusChange._meta.db_table, ["lead_id", "from_stage_id", "to_stage_id", "by_id", "at", "note"], status)
-        _copy(cursor, Assignment._meta.db_table, ["lead_id", "from_user_id", "to_user_id", "by_id", "at", "method"], assignment)
         _copy(cursor, Activity._meta.db_table, ["lead_id", "kind", "outcome", "subject", "body", "by_id", "at"], activity)
         _copy(cursor, FollowUp._meta.db_table, ["lead_id", "owner_id", "due_at", "note", "done_at", "created_at"], follow)
 

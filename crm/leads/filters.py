@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .models import SOURCES, Company, Stage
+from .owners import owned_by
 from .phones import phone_search_key
 
 DATE = {"type": "date", "class": "form-control form-control-sm"}
@@ -163,7 +164,7 @@ class LeadFilter(django_filters.FilterSet):
             return queryset.filter(assigned_to__isnull=True)
         if value == ASSIGNED:
             return queryset.filter(assigned_to__isnull=False)
-        return queryset.filter(assigned_to_id=value)
+        return owned_by(queryset, value)
 
     def filter_reached(self, queryset, name, value):
         from .selectors import reached_stage_q

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 
 from .models import Activity, Company, FollowUp, Lead, Stage, StageKind, StatusChange
+from .owners import owned_by
 
 
 def leads_visible_to(user) -> QuerySet[Lead]:
@@ -16,7 +17,7 @@ def leads_visible_to(user) -> QuerySet[Lead]:
         return Lead.objects.none()
     if user.is_manager:
         return Lead.objects.all()
-    return Lead.objects.filter(assigned_to=user)
+    return owned_by(Lead.objects.all(), user)
 
 
 def lead_get_for(user, uuid) -> Lead:
@@ -157,7 +158,7 @@ def follow_ups_due_count(user) -> int:
     if not user.is_authenticated:
         return 0
     _, end_of_today = day_bounds()
-    return Lead.objects.filter(assigned_to=user, next_follow_up_at__lt=end_of_today).count()
+    return owned_by(Lead.objects.filter(next_follow_up_at__lt=end_of_today), user).count()
 
 
 def company_get(pk) -> Company:

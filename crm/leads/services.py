@@ -136,8 +136,6 @@ def _refresh_next_follow_up(lead_id) -> None:
 def lead_create(*, by, fields: dict, stage: Stage | None = None, assigned_to=None, company_name: str = "") -> Lead:
     """A new lead in `stage` (the first one by default) with its first StatusChange. A sales user's lead is
     theirs; a manager may name a counsellor. Raises DuplicateLead for a phone or e-mail already in use."""
-    from crm.assignment.models import Assignment
-
     fields = {key: value for key, value in fields.items() if key in LEAD_FIELDS}
     stage = _check_stage(stage or first_stage())
     if not by.is_manager:
@@ -149,8 +147,7 @@ def lead_create(*, by, fields: dict, stage: Stage | None = None, assigned_to=Non
         assigned_to=assigned_to, assigned_at=now if assigned_to else None,
     )
     StatusChange.objects.create(lead=lead, from_stage=None, to_stage=stage, by=by, at=now, note="Created")
-    if assigned_to is not None:
-        Assignment.objects.create(lead=lead, from_user=None, to_user=assigned_to, by=by, at=now, method="manual")
+    # Its Assignment row (by the creator, at assigned_at) is written by the database: leads migration 0009.
     return lead
 
 

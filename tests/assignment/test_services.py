@@ -16,6 +16,7 @@ from crm.assignment.services import (
     leads_unassign,
 )
 from crm.leads.models import Lead, StatusChange
+from crm.leads.selectors import leads_visible_to
 from crm.leads.services import lead_change_status
 from tests.factories import LeadFactory, stage_named
 
@@ -245,7 +246,8 @@ def test_lead_assign_refuses_when_the_owner_changed_meanwhile(manager, counsello
         lead_assign(lead=lead, to_user=b, by=manager, expected_owner=None)
 
     assert raised.value.lead.assigned_to == a
-    assert owners_of([lead]) == {lead.pk: a.pk} and not Assignment.objects.exists()
+    assert owners_of([lead]) == {lead.pk: a.pk}
+    assert list(Assignment.objects.values_list("method", flat=True)) == ["manual"]  # only the lead's creation
     lead_assign(lead=lead, to_user=b, by=manager, expected_owner=a.pk)
     assert owners_of([lead]) == {lead.pk: b.pk}
 
@@ -364,7 +366,7 @@ def test_history_is_written_for_leads_assigned_through_the_lead_factory_path_too
     a, b = counsellor("Anu A"), counsellor("Binu B")
     lead = LeadFactory(assigned_to=a)
     leads_assign(lead_ids=[lead.pk], to_user=b, by=manager)
-    assert list(Assignment.objects.values_list("from_user", "to_user", "version")) == [(a.pk, b.pk, 2)]
+    assert list(Assignment.objects.filter(method="bulk").values_list("from_user", "to_user", "version")) == [(a.pk, b.pk, 2)]
 
 
 def test_bulk_stage_change_larger_than_one_sqlite_chunk(manager, leads, monkeypatch):
@@ -376,3 +378,21 @@ def test_bulk_stage_change_larger_than_one_sqlite_chunk(manager, leads, monkeypa
     assert batch.count == 5
     assert batch_undo(batch=batch, by=manager)["changed"] == 5
     assert set(Lead.objects.filter(pk__in=[x.pk for x in batch_leads]).values_list("stage__name", flat=True)) == {"New"}
+
+
+def test_the_database_records_owner_changes_made_outside_the_services(manager, counsellor):
+    """Leads created with an owner, and owners changed by a plain UPDATE (the admin, a script), get their
+    Assignment row from the database, so owner-scoped pages (crm.leads.owners) always find them."""
+    a, b = counsellor("Anu A"), counsellor("Binu B")
+    lead = LeadFactory(assigned_to=a, created_by=manager)
+    assert list(Assignment.objects.values_list("from_user", "to_user", "by", "method")) == [(None, a.pk, manager.pk, "manual")]
+
+    Lead.objects.filter(pk=lead.pk).update(assigned_to=b)
+    other = Assignment.objects.get(method="other")
+    assert (other.from_user_id, other.to_user_id, other.by_id, other.version) == (a.pk, b.pk, None, 1)
+    assert list(leads_visible_to(b)) == [lead] and not leads_visible_to(a).exists()
+
+    # The services write their own rows, with who and how: the database adds none.
+    leads_assign(lead_ids=[lead.pk], to_user=a, by=manager)
+    assert Assignment.objects.count() == 3 and Assignment.objects.filter(method="bulk", by=manager).count() == 1
+    assert list(leads_visible_to(a)) == [lead] and not leads_visible_to(b).exists()

@@ -1,6 +1,8 @@
 """Set-based SQL helpers: id-list filters that stay one parameter on PostgreSQL, row locks in pk order,
 and the history insert (INSERT ... SELECT from the lead rows, before they change)."""
 
+from contextlib import contextmanager
+
 from django.db import connection
 from django.db.models import BooleanField, Expression, F
 
@@ -84,13 +86,33 @@ def insert_history(ids, *, to_user_id, by_id, at, method, batch_id) -> int:
 
 
 def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
-    """Give the leads to `to_user_id` (None: unassigned), bumping version and updated_at. `assigned_at`
-    defaults to `at` for an owner and None for no owner; pass an expression to restore earlier values."""
+    """Give the leads to `to_user_id` (None: unassigned), bumping their version. `assigned_at` defaults to
+    `at` for an owner and None for no owner; pass an expression to restore earlier values.
+
+    updated_at is left alone: it is indexed, and an UPDATE that changes only unindexed columns is a HOT
+    update, which writes no index entry (leads migration 0008). A reassigned lead so keeps its place in
+    "recently updated"; its timeline, assigned_at and the owner's "new leads" show the change."""
     if assigned_at is None:
         assigned_at = at if to_user_id is not None else None
     changed = 0
-    for chunk in chunked(ids):
-        changed += Lead.objects.filter(IdIn(chunk)).update(
-            assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1, updated_at=at
-        )
+    with _history_written():
+        for chunk in chunked(ids):
+            changed += Lead.objects.filter(IdIn(chunk)).update(
+                assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1
+            )
     return changed
+
+
+@contextmanager
+def _history_written():
+    """Tell the database's owner-history trigger (leads migration 0009) that the Assignment rows of these
+    UPDATEs are written already (insert_history). PostgreSQL only; SQLite's row trigger finds them itself."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('crm.owner_history_written', 'on', true)")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('crm.owner_history_written', 'off', true)")

@@ -1,8 +1,9 @@
 """Errors, target checks and summary helpers shared by the assignment services."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from crm.accounts.models import Role, User
+from crm.leads import tally
 from crm.leads.models import Lead, Stage, StageKind
 
 STALE_LISTED = 50  # how many of the leads that changed under the caller a summary names
@@ -39,18 +40,13 @@ def open_stage_ids() -> list[int]:
 
 
 def open_workloads(user_ids) -> dict[int, int]:
-    """Open leads (leads in stages of kind "open") each user holds."""
-    user_ids = list(user_ids)
-    if not user_ids:
-        return {}
-    rows = (
-        Lead.objects.filter(assigned_to_id__in=user_ids, stage_id__in=open_stage_ids())
-        .order_by()
-        .values_list("assigned_to_id")
-        .annotate(n=Count("pk"))
-    )
+    """Open leads (leads in stages of kind "open") each user holds, from the stage tally."""
     counts = dict.fromkeys(user_ids, 0)
-    counts.update(dict(rows))
+    if counts:
+        open_ids = set(open_stage_ids())
+        for (owner_key, stage_id), (leads, _value) in tally.owner_stage_totals(tally.EVERYONE).items():
+            if owner_key in counts and stage_id in open_ids:
+                counts[owner_key] += leads
     return counts
 
 

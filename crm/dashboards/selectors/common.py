@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.leads import tally
 from crm.leads.models import Lead, Stage, StageKind
+from crm.leads.owners import owned_by
 from crm.leads.selectors import leads_visible_to
 
 from .. import links
@@ -52,7 +53,7 @@ class Scope:
     def leads(self, *, dated: bool = True) -> QuerySet[Lead]:
         leads = leads_visible_to(self.user).order_by()
         if self.counsellor_id and self.is_manager:
-            leads = leads.filter(assigned_to_id=self.counsellor_id)
+            leads = owned_by(leads, self.counsellor_id)
         if dated:
             if self.date_from:
                 leads = leads.filter(created_at__gte=day_start(self.date_from))
@@ -97,7 +98,7 @@ def rollup(scope: Scope) -> list[dict]:
     """The scope's leads counted per (counsellor, stage), from which totals, the stage distribution and the
     per-counsellor table are summed (a few hundred summary rows at most, never one row per lead). Without a
     date range the stage tally answers (crm.leads.tally: no lead is read); with one, a GROUP BY over the
-    scope's leads (an index-only scan of lead_owner_stage)."""
+    scope's leads."""
     owner = None
     if not (scope.date_from or scope.date_to):
         owner = tally.owner_for(scope.user, str(scope.counsellor_id) if scope.counsellor_id else None)
@@ -110,17 +111,17 @@ def rollup(scope: Scope) -> list[dict]:
 
 
 def per_owner(leads: QuerySet[Lead]) -> dict[int | None, int]:
-    """{counsellor id: leads}; each condition used here has an index led by assigned_to."""
+    """{counsellor id: leads}."""
     return dict(leads.values("assigned_to_id").annotate(n=Count("*")).values_list("assigned_to_id", "n").order_by())
 
 
 def contacted(leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Leads contacted at least once (lead_owner_last_contact)."""
+    """Leads contacted at least once."""
     return leads.filter(last_contacted_at__isnull=False)
 
 
 def overdue(leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Leads whose next follow-up was due before today: the lead list's "overdue" filter (lead_owner_follow_up)."""
+    """Leads whose next follow-up was due before today: the lead list's "overdue" filter."""
     return leads.filter(next_follow_up_at__lt=day_start(today()))
 
 

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from crm.leads.models import FollowUp, Lead, StatusChange
+from crm.leads.owners import owned_by
 
 from .common import (
     Scope,
@@ -30,7 +31,7 @@ def my_scope(user) -> Scope:
 
 
 def my_leads(user) -> QuerySet[Lead]:
-    return Lead.objects.filter(assigned_to=user).order_by()
+    return owned_by(Lead.objects.order_by(), user)
 
 
 def counsellor_numbers(scope: Scope) -> dict:
@@ -68,7 +69,6 @@ def work_list(user, *, limit: int = WORK_LIST_SIZE) -> dict:
         .values_list("lead_id", "note")
     ):
         notes.setdefault(lead_id, note)
-    # Counting the indexed column (not the id) keeps this an index-only scan of lead_owner_follow_up.
     counts = due.aggregate(
         total=Count("next_follow_up_at"),
         overdue=Count("next_follow_up_at", filter=Q(next_follow_up_at__lt=day_start(today()))),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.accounts.models import User
 from crm.leads.models import Activity, Company, Lead
+from crm.leads.owners import owned_by
 from crm.leads.selectors import leads_visible_to
 
 from .. import links
@@ -63,7 +64,7 @@ def companies_for(user) -> QuerySet[Company]:
     """Every company for managers; for a counsellor, the companies of their own leads."""
     if user.is_manager:
         return Company.objects.all()
-    return Company.objects.filter(Exists(Lead.objects.filter(company_id=OuterRef("pk"), assigned_to=user)))
+    return Company.objects.filter(Exists(owned_by(Lead.objects.filter(company_id=OuterRef("pk")), user)))
 
 
 def companies_report(user) -> dict:
