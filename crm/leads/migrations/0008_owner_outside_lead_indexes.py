@@ -37,26 +37,26 @@ def create_owner_last_contact(apps, schema_editor):
     )
 
 
-def _owner_fields(apps):
-    lead = apps.get_model("leads", "Lead")
-    with_constraint = lead._meta.get_field("assigned_to")
-    without = with_constraint.clone()
-    without.db_constraint = False
-    without.set_attributes_from_name("assigned_to")
-    without.model = lead
-    return lead, with_constraint, without
-
-
 def drop_owner_constraint(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        lead, with_constraint, without = _owner_fields(apps)
-        schema_editor.alter_field(lead, with_constraint, without)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+                "AND a.attnum = ANY(c.conkey) WHERE c.contype = 'f' AND c.conrelid = 'leads_lead'::regclass "
+                "AND a.attname = 'assigned_to_id'"
+            )
+            names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            schema_editor.execute(f'ALTER TABLE leads_lead DROP CONSTRAINT "{name}"')
 
 
 def add_owner_constraint(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        lead, with_constraint, without = _owner_fields(apps)
-        schema_editor.alter_field(lead, without, with_constraint)
+        users = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+        schema_editor.execute(
+            "ALTER TABLE leads_lead ADD CONSTRAINT leads_lead_assigned_to_id_fk FOREIGN KEY (assigned_to_id) "
+            f'REFERENCES "{users}" (id) DEFERRABLE INITIALLY DEFERRED'
+        )
 
 
 class Migration(migrations.Migration):
