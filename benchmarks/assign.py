@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from crm.accounts.models import User
 from crm.assignment.models import Assignment, AssignmentBatch
 from crm.assignment.services import batch_undo, leads_assign, leads_distribute
+from crm.assignment.services._sql import history_written
 from crm.leads.demo import ensure_counsellors
 from crm.leads.models import Lead
 
@@ -93,9 +94,8 @@ def backup(ids) -> None:
 
 def restore(batch_ids) -> None:
     """Put the leads back exactly as they were and remove the benchmark's history rows."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The benchmark's history rows are removed below: the database must not record the restore itself.
-        cursor.execute("SELECT set_config('crm.owner_history_written', 'on', true)")
+    # The benchmark's history rows are removed below: the database must not record the restore itself.
+    with transaction.atomic(), history_written(), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Lead._meta.db_table} AS l SET assigned_to_id = b.assigned_to_id, assigned_at = b.assigned_at, "  # noqa: S608
             f"version = b.version, updated_at = b.updated_at FROM {BACKUP} AS b WHERE l.id = b.id"

@@ -95,7 +95,7 @@ def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
     if assigned_at is None:
         assigned_at = at if to_user_id is not None else None
     changed = 0
-    with _history_written():
+    with history_written():
         for chunk in chunked(ids):
             changed += Lead.objects.filter(IdIn(chunk)).update(
                 assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1
@@ -104,7 +104,7 @@ def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
 
 
 @contextmanager
-def _history_written():
+def history_written():
     """Tell the database's owner-history trigger (leads migration 0009) that the Assignment rows of these
     UPDATEs are written already (insert_history). PostgreSQL only; SQLite's row trigger finds them itself."""
     if connection.vendor != "postgresql":
