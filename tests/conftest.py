@@ -30,6 +30,14 @@ def real_redis():
 
 
 @pytest.fixture(autouse=True)
+def empty_cache(real_redis):
+    """Nothing cached by an earlier test (ids are reused after a rollback: a user's kept badges would leak)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Every test user would otherwise cost a PBKDF2 hash (about 0.3 s on this machine)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -53,6 +53,7 @@ def unassigned(request):
     """Unassigned leads, newest first, with the lead list's filters, table and bulk actions."""
     from crm.leads.filters import UNASSIGNED, LeadFilter, suggestions
     from crm.leads.listing import clean_sort
+    from crm.leads.tally import list_total
     from crm.leads.views.lists import lead_list_context
 
     data = request.GET.copy()
@@ -60,7 +61,8 @@ def unassigned(request):
     data.setdefault("sort", "-created")
     lead_filter = LeadFilter(data, queryset=leads_visible_to(request.user), request=request)
     context = lead_list_context(
-        request, data, lead_filter, sort=clean_sort(data.get("sort")), counsellors=list(counsellors())
+        request, data, lead_filter, sort=clean_sort(data.get("sort")), counsellors=list(counsellors()),
+        known_total=list_total(request.user, lead_filter),
     )
     context["queue"] = True
     if wants_partial(request):

@@ -128,13 +128,16 @@ def estimated_table_rows() -> int | None:
 
 
 def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAGE, unfiltered: bool = False,
-              count_cap: int | None = None) -> LeadPage:
+              count_cap: int | None = None, known_total: int | None = None) -> LeadPage:
     """One page of the (already filtered, permission-checked) queryset in the given sort: two queries (the
-    count and the page), or one when the whole big table is listed and the planner's estimate stands in."""
+    count and the page), or one when the whole big table is listed and the planner's estimate stands in,
+    or `known_total` (exact, from the stage tally: crm.leads.tally.list_total) does."""
     ordering = ordering_for(sort)
     whole_table = unfiltered and not queryset.query.where  # a sales user's "unfiltered" list is still theirs only
     estimate = estimated_table_rows() if whole_table else None
-    if estimate is not None and estimate > 2 * (count_cap or COUNT_CAP):
+    if known_total is not None:
+        total, exact = known_total, True
+    elif estimate is not None and estimate > 2 * (count_cap or COUNT_CAP):
         total, exact = estimate, False
     else:
         total, exact = capped_count(queryset, count_cap)

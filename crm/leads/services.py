@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
+from crm.core import nav_counts
+
 from .models import Activity, ActivityKind, Company, FollowUp, Lead, Stage, StatusChange
 from .selectors import first_stage, leads_with_email
 
@@ -130,6 +132,7 @@ def _refresh_next_follow_up(lead_id) -> None:
     """Lead.next_follow_up_at = the earliest open follow-up (the list and the nav badge read it)."""
     earliest = FollowUp.objects.filter(lead_id=lead_id, done_at__isnull=True).aggregate(m=Min("due_at"))["m"]
     Lead.objects.filter(pk=lead_id).update(next_follow_up_at=earliest)
+    nav_counts.forget(*Lead.objects.filter(pk=lead_id).values_list("assigned_to_id", flat=True))
 
 
 @transaction.atomic
@@ -147,6 +150,7 @@ def lead_create(*, by, fields: dict, stage: Stage | None = None, assigned_to=Non
         assigned_to=assigned_to, assigned_at=now if assigned_to else None,
     )
     StatusChange.objects.create(lead=lead, from_stage=None, to_stage=stage, by=by, at=now, note="Created")
+    nav_counts.forget(assigned_to)
     # Its Assignment row (by the creator, at assigned_at) is written by the database: leads migration 0009.
     return lead
 

@@ -41,6 +41,27 @@ def owner_for_filters(user, filters: dict):
     return owner_for(user, filters.get("counsellor"))
 
 
+def list_total(user, lead_filter) -> int | None:
+    """The exact number of leads a lead list shows when its only filters are the counsellor and the stage
+    (the tally knows both); None when other filters apply or the filter form is invalid."""
+    if lead_filter.is_bound:
+        ignored = {"page", "sort", "per_page"}
+        applied = {key for key, values in lead_filter.data.lists() if key not in ignored and any(v.strip() for v in values)}
+        if applied - {"counsellor", "stage"} or not lead_filter.form.is_valid():
+            return None
+        counsellor = lead_filter.form.cleaned_data.get("counsellor") if "counsellor" in lead_filter.filters else None
+        stages = lead_filter.form.cleaned_data.get("stage")
+    else:
+        counsellor, stages = None, None
+    owner = owner_for(user, counsellor or None)
+    if owner is None:
+        return None
+    totals = stage_totals(owner)
+    if stages:
+        return sum(totals.get(stage.pk, (0, 0))[0] for stage in stages)
+    return sum(leads for leads, _value in totals.values())
+
+
 def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
     """{(owner key, stage id): (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED);
     pairs whose rows sum to nothing are left out."""

@@ -63,7 +63,7 @@ def warm_jobs(queue) -> tuple[list[str], list[str]]:
 def lead_aggregates(queries, user) -> list[str]:
     """The aggregate queries over leads, but for the navigation's badges (the user's own leads, on every page)."""
     with CaptureQueriesContext(connection) as navigation:
-        nav_counts.for_user(user)
+        nav_counts.compute(user)
     badges = {q["sql"] for q in navigation.captured_queries}
     return [
         q["sql"] for q in queries

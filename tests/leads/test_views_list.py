@@ -189,10 +189,28 @@ def test_pages_carry_the_filters(manager_client, stages):
 def test_total_shows_as_an_estimate_or_a_floor_when_capped(manager_client, monkeypatch, stages):
     from crm.leads import listing
 
-    LeadFactory.create_batch(4, stage=stages["Valid"])
+    LeadFactory.create_batch(4, stage=stages["Valid"], source="Fair")
     monkeypatch.setattr(listing, "COUNT_CAP", 2)
-    html = manager_client.get(URL, {"stage": stages["Valid"].pk}).content.decode()
+    html = manager_client.get(URL, {"source": "Fair"}).content.decode()
     assert "more than <strong>2</strong> leads" in html
+
+
+def test_stage_and_counsellor_totals_are_exact_from_the_stage_tally(client_for, manager, sales, monkeypatch, stages):
+    """Above the count cap, the stage and counsellor filters still show the exact total: the tally knows it."""
+    from crm.leads import listing
+
+    LeadFactory.create_batch(4, stage=stages["Valid"], assigned_to=sales)
+    LeadFactory.create_batch(2, stage=stages["Valid"])
+    LeadFactory(stage=stages["New"], assigned_to=sales)
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    html = client_for(manager).get(URL, {"stage": stages["Valid"].pk, "counsellor": sales.pk}).text
+    assert "<strong>4</strong> leads" in html and "more than" not in html
+    html = client_for(manager).get(URL, {"stage": stages["Valid"].pk}).text
+    assert "<strong>6</strong> leads" in html
+    html = client_for(sales).get(URL).text
+    assert "<strong>5</strong> leads" in html
+    html = client_for(sales).get(URL, {"stage": [stages["Valid"].pk, stages["New"].pk]}).text
+    assert "<strong>5</strong> leads" in html
 
 
 def test_the_import_filter_survives_live_filtering(manager_client):

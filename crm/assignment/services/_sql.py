@@ -103,6 +103,41 @@ def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
     return changed
 
 
+def move_owners(moves, *, by_id, at, method, batch_id) -> int:
+    """Apply {to_user_id: [lead ids]} (None: unassign): one Assignment row per lead, then the new owner.
+
+    On PostgreSQL the whole move is two statements, whatever the number of owners: the history INSERT
+    and the owner UPDATE both join the lead rows to unnest(lead ids, owner ids). Elsewhere one
+    insert_history and one set_owner per owner."""
+    moves = {to_user_id: ids for to_user_id, ids in moves.items() if ids}
+    if connection.vendor != "postgresql":
+        for to_user_id, ids in moves.items():
+            insert_history(ids, to_user_id=to_user_id, by_id=by_id, at=at, method=method, batch_id=batch_id)
+            set_owner(ids, to_user_id=to_user_id, at=at)
+        return sum(len(ids) for ids in moves.values())
+    pairs = sorted((pk, to_user_id) for to_user_id, ids in moves.items() for pk in ids)
+    if not pairs:
+        return 0
+    lead_ids, owner_ids = [pk for pk, _ in pairs], [to_user_id for _, to_user_id in pairs]
+    lead_table = connection.ops.quote_name(Lead._meta.db_table)
+    table = connection.ops.quote_name(Assignment._meta.db_table)
+    moving = "unnest(%s::bigint[], %s::bigint[]) AS m(lead_id, to_user_id)"
+    with connection.cursor() as cursor, history_written():
+        cursor.execute(
+            f"INSERT INTO {table} (lead_id, from_user_id, to_user_id, by_id, at, method, batch_id, version, "  # noqa: S608
+            f"previous_assigned_at) SELECT l.id, l.assigned_to_id, m.to_user_id, %s, %s, %s, %s, l.version + 1, "
+            f"l.assigned_at FROM {moving} JOIN {lead_table} l ON l.id = m.lead_id ORDER BY l.id",
+            [by_id, at, method, batch_id, lead_ids, owner_ids],
+        )
+        cursor.execute(
+            f"UPDATE {lead_table} l SET assigned_to_id = m.to_user_id, "  # noqa: S608
+            f"assigned_at = CASE WHEN m.to_user_id IS NULL THEN NULL ELSE %s::timestamptz END, version = l.version + 1 "
+            f"FROM {moving} WHERE l.id = m.lead_id",
+            [at, lead_ids, owner_ids],
+        )
+        return cursor.rowcount
+
+
 @contextmanager
 def history_written():
     """Tell the database's owner-history trigger (leads migration 0009) that the Assignment rows of these

@@ -11,9 +11,10 @@ from crm.accounts.models import Role, User
 from crm.accounts.selectors import counsellors as active_counsellors
 from crm.assignment.models import AssignmentBatch, Method
 from crm.assignment.planning import Seat, deal, order_seats, plan_quotas
+from crm.core import nav_counts
 from crm.leads.models import Lead
 
-from ._sql import insert_history, lock_leads, set_owner
+from ._sql import insert_history, lock_leads, move_owners, set_owner
 from .common import (
     AssignmentError,
     OwnerChanged,
@@ -47,6 +48,7 @@ def lead_assign(*, lead, to_user, by, method=Method.MANUAL, expected_owner=UNSET
         raise OwnerChanged(_fresh(lead.pk))
     target = to_user.pk if to_user else None
     if current != target:
+        nav_counts.forget(current, target)
         now = timezone.now()
         insert_history([lead.pk], to_user_id=target, by_id=by.pk if by else None, at=now, method=method, batch_id=None)
         set_owner([lead.pk], to_user_id=target, at=now)
@@ -61,15 +63,9 @@ def _named_counts(counter: Counter) -> list[dict]:
 
 def _move(moves: dict, owners: dict, *, by, method, batch, at) -> int:
     """Apply {to_user_id: [lead ids]} (history first, then the owner), skipping leads already there."""
-    changed = 0
-    for to_user_id, pks in moves.items():
-        moving = [pk for pk in pks if owners[pk] != to_user_id]
-        if moving:
-            insert_history(moving, to_user_id=to_user_id, by_id=by.pk if by else None, at=at, method=method,
-                           batch_id=batch.pk)
-            set_owner(moving, to_user_id=to_user_id, at=at)
-            changed += len(moving)
-    return changed
+    moving = {to_user_id: [pk for pk in pks if owners[pk] != to_user_id] for to_user_id, pks in moves.items()}
+    nav_counts.forget(*moving, *set(owners.values()))
+    return move_owners(moving, by_id=by.pk if by else None, at=at, method=method, batch_id=batch.pk)
 
 
 def _finish(batch, summary) -> AssignmentBatch:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.accounts.models import User
 from crm.assignment.models import Assignment, AssignmentBatch, BatchState, Method, StageMove
+from crm.core import nav_counts
 from crm.leads.models import Stage
 from crm.leads.services import leads_bulk_change_status
 
@@ -60,6 +61,7 @@ def _undo_owners(batch, by, undo_batch, now) -> tuple[int, dict]:
         else:
             groups[from_user].append(lead_id)
     restored = 0
+    nav_counts.forget(*groups, *{row[2] for row in rows})
     for from_user, ids in groups.items():
         insert_history(ids, to_user_id=from_user, by_id=by.pk if by else None, at=now, method=Method.UNDO,
                        batch_id=undo_batch.pk)

@@ -9,6 +9,7 @@ from ..listing import PER_PAGE_CHOICES, SEARCH_COUNT_CAP, clean_page, clean_per_
 from ..models import Stage
 from ..selectors import leads_visible_to
 from ..tables import LeadTable
+from ..tally import list_total
 
 
 @require_GET
@@ -23,6 +24,7 @@ def lead_list(request):
         counsellors=[user for user in sales_users if user.is_active],  # for the bulk actions bar
         unfiltered=not lead_filter.is_filtered,
         count_cap=SEARCH_COUNT_CAP if request.GET.get("q", "").strip() else None,
+        known_total=list_total(request.user, lead_filter),
     )
     template = page_or_partial(request, "leads/lead_list.html", "lead-table")
     if template == "leads/lead_list.html":
