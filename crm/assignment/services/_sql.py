@@ -12,8 +12,19 @@ from crm.leads.models import Lead
 SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
 
 
+def id_array(values) -> str:
+    """A PostgreSQL array literal of ids (None: NULL), bound as one text parameter and cast with ::bigint[].
+
+    psycopg would quote a Python list of 50,000 ints element by element (a regular expression each: ~0.1 s
+    of CPU per list); this string costs one join."""
+    values = list(values)
+    if None in values:
+        return "{" + ",".join("NULL" if value is None else str(int(value)) for value in values) + "}"
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
 class IdIn(Expression):
-    """`column IN (ids)`: one array parameter (`= ANY(%s)`) on PostgreSQL, a plain IN list elsewhere."""
+    """`column IN (ids)`: one array parameter (`= ANY(%s::bigint[])`) on PostgreSQL, a plain IN list elsewhere."""
 
     output_field = BooleanField()
 
@@ -31,7 +42,7 @@ class IdIn(Expression):
     def as_sql(self, compiler, connection):
         lhs, params = compiler.compile(self.lhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*params, self.ids)
+            return f"{lhs} = ANY(%s::bigint[])", (*params, id_array(self.ids))
         if not self.ids:
             return "1 = 0", params
         return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
@@ -61,7 +72,7 @@ def lock_leads(ids, fields=("pk", "assigned_to_id", "version")) -> list[tuple]:
 
 def _ids_sql(column, ids):
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
+        return f"{column} = ANY(%s::bigint[])", [id_array(ids)]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -118,22 +129,24 @@ def move_owners(moves, *, by_id, at, method, batch_id) -> int:
     pairs = sorted((pk, to_user_id) for to_user_id, ids in moves.items() for pk in ids)
     if not pairs:
         return 0
-    lead_ids, owner_ids = [pk for pk, _ in pairs], [to_user_id for _, to_user_id in pairs]
+    lead_ids, owner_ids = id_array(pk for pk, _ in pairs), id_array(to_user_id for _, to_user_id in pairs)
     lead_table = connection.ops.quote_name(Lead._meta.db_table)
     table = connection.ops.quote_name(Assignment._meta.db_table)
+    # "l.id = ANY(ids)" reads the leads by their primary key; the planner then hashes them against the
+    # (lead, owner) pairs. Joined on the pairs alone, it would merge them with a scan of the whole key index.
     moving = "unnest(%s::bigint[], %s::bigint[]) AS m(lead_id, to_user_id)"
     with connection.cursor() as cursor, history_written():
         cursor.execute(
             f"INSERT INTO {table} (lead_id, from_user_id, to_user_id, by_id, at, method, batch_id, version, "  # noqa: S608
             f"previous_assigned_at) SELECT l.id, l.assigned_to_id, m.to_user_id, %s, %s, %s, %s, l.version + 1, "
-            f"l.assigned_at FROM {moving} JOIN {lead_table} l ON l.id = m.lead_id ORDER BY l.id",
-            [by_id, at, method, batch_id, lead_ids, owner_ids],
+            f"l.assigned_at FROM {moving} JOIN {lead_table} l ON l.id = m.lead_id WHERE l.id = ANY(%s::bigint[])",
+            [by_id, at, method, batch_id, lead_ids, owner_ids, lead_ids],
         )
         cursor.execute(
             f"UPDATE {lead_table} l SET assigned_to_id = m.to_user_id, "  # noqa: S608
             f"assigned_at = CASE WHEN m.to_user_id IS NULL THEN NULL ELSE %s::timestamptz END, version = l.version + 1 "
-            f"FROM {moving} WHERE l.id = m.lead_id",
-            [at, lead_ids, owner_ids],
+            f"FROM {moving} WHERE l.id = m.lead_id AND l.id = ANY(%s::bigint[])",
+            [at, lead_ids, owner_ids, lead_ids],
         )
         return cursor.rowcount
 
