@@ -53,3 +53,25 @@ def test_search_and_filters_use_their_index(query, index):
 def test_sorts_are_read_from_an_index(sort, index):
     text = plan(Lead.objects.order_by(*ordering_for(sort)).values("pk")[:26])
     assert index in text and "Sort" not in text.replace("Incremental Sort", "")
+
+
+@pytest.mark.parametrize("table", ["leads_lead", "leads_statuschange", "assignment_assignment"])
+def test_no_index_is_a_prefix_of_another(table):
+    """Every row written pays for every index: one whose columns start another's serves nothing the longer
+    one does not (unique indexes excepted: they enforce something)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, indisunique, string_agg(a.attname || ':' || k.ord, ',' ORDER BY k.ord) "
+            "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = %s::regclass AND i.indexprs IS NULL GROUP BY 1, 2",
+            [table],
+        )
+        indexes = [(name, unique, [c.split(":")[0] for c in columns.split(",")]) for name, unique, columns in cursor.fetchall()]
+    redundant = [
+        (name, other)
+        for name, unique, columns in indexes if not unique
+        for other, _, longer in indexes
+        if other != name and len(longer) > len(columns) and longer[: len(columns)] == columns
+    ]
+    assert redundant == []
