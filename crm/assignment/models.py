@@ -121,8 +121,9 @@ class Assignment(models.Model):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["lead", "-at"], name="assignment_lead"),
-            # Every lead ever given to a user: owner-scoped lead queries go through it (crm.leads.owners).
-            models.Index(fields=["to_user", "lead"], name="assignment_owner"),
+            # Every lead ever given to a user, and when: owner-scoped lead queries go through it
+            # (crm.leads.owners), "newly assigned" reads `at` from the index alone.
+            models.Index(fields=["to_user", "lead"], include=["at"], name="assignment_owner_at"),
             models.Index(fields=["batch", "lead"], name="assignment_batch"),
         ]
 

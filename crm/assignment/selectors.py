@@ -6,7 +6,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from crm.accounts.models import User
 from crm.leads.models import Lead
-from crm.leads.owners import owned_by
+from crm.leads.owners import owned_by, owned_since
 
 from .models import Assignment, AssignmentBatch, StageMove
 
@@ -64,11 +64,12 @@ SEEN = object()
 
 def new_assigned_leads(user, *, since=SEEN, until=None) -> QuerySet[Lead]:
     """Leads assigned to `user` after `since` (default: when they last looked; None: ever), newest first."""
-    leads = owned_by(Lead.objects.filter(assigned_at__isnull=False), user)
     if since is SEEN:
         since = user.assignments_seen_at
-    if since is not None:
-        leads = leads.filter(assigned_at__gt=since)
+    if since is None:
+        leads = owned_by(Lead.objects.filter(assigned_at__isnull=False), user)
+    else:
+        leads = owned_since(Lead.objects.all(), user, since)
     if until is not None:
         leads = leads.filter(assigned_at__lte=until)
     return leads.order_by("-assigned_at", "-id")

@@ -13,6 +13,7 @@ class LeadsConfig(AppConfig):
 
 def follow_ups_nav_count(user) -> dict:
     """The navigation badge: the user's leads with a follow-up overdue or due today."""
-    from .selectors import follow_ups_due_count
+    from .selectors import follow_ups_due_counts
 
-    return {"follow_ups_due": follow_ups_due_count(user)}
+    counts = follow_ups_due_counts(user)
+    return {"follow_ups_due": counts["due"], "follow_ups_overdue": counts["overdue"]}

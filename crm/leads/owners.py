@@ -55,3 +55,14 @@ def owned_by(leads: QuerySet, owner) -> QuerySet:
     if owner_is_small(owner_id):
         leads = leads.filter(pk__in=Assignment.objects.filter(to_user_id=owner_id).values("lead_id"))
     return leads
+
+
+def owned_since(leads: QuerySet, owner, since) -> QuerySet:
+    """`leads` held by `owner` that were given to them after `since`. The history's (to_user, lead) index
+    carries `at`: the few leads given to the owner since then are found there, whatever the owner's size.
+    (An owner's lead always has a history row to them at or after its assigned_at.)"""
+    from crm.assignment.models import Assignment
+
+    owner_id = int(getattr(owner, "pk", owner))
+    given = Assignment.objects.filter(to_user_id=owner_id, at__gt=since).values("lead_id")
+    return leads.filter(assigned_to_id=owner_id, assigned_at__gt=since, pk__in=given)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
@@ -151,14 +151,22 @@ def follow_up_get_for(user, pk) -> FollowUp:
         raise Http404("No such follow-up.") from None
 
 
-def follow_ups_due_count(user) -> int:
-    """The navigation badge: the user's leads with a follow-up overdue or due today (index-only count)."""
+def follow_ups_due_counts(user) -> dict:
+    """The user's leads with a follow-up due by the end of today ("due"), and those of them overdue (due
+    before today began), in the user's time zone: one pass over the follow-up index."""
     from .filters import day_bounds
 
     if not user.is_authenticated:
-        return 0
-    _, end_of_today = day_bounds()
-    return owned_by(Lead.objects.filter(next_follow_up_at__lt=end_of_today), user).count()
+        return {"due": 0, "overdue": 0}
+    start_of_today, end_of_today = day_bounds()
+    return owned_by(Lead.objects.filter(next_follow_up_at__lt=end_of_today), user).aggregate(
+        due=Count("pk"), overdue=Count("pk", filter=Q(next_follow_up_at__lt=start_of_today))
+    )
+
+
+def follow_ups_due_count(user) -> int:
+    """The navigation badge: the user's leads with a follow-up overdue or due today."""
+    return follow_ups_due_counts(user)["due"]
 
 
 def company_get(pk) -> Company:

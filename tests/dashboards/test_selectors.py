@@ -153,6 +153,12 @@ def test_newly_assigned_since_last_seen(data):
     assert (new["count"], [lead.name for lead in new["leads"]]) == (1, ["L4"])
 
 
+def test_newly_assigned_counts_up_to_a_cap(data, monkeypatch):
+    monkeypatch.setattr(selectors.counsellor, "NEW_COUNT_CAP", 1)
+    new = selectors.newly_assigned(data.A)
+    assert (new["count"], new["more"], [lead.name for lead in new["leads"]]) == (1, True, ["L4", "L3"])
+
+
 def test_my_last_status_changes_are_mine_and_on_my_leads(data):
     changes = selectors.recent_status_changes(data.A)
     assert [(c.lead.name, c.to_stage.name) for c in changes] == [

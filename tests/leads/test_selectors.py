@@ -147,3 +147,38 @@ def test_only_the_whole_table_is_estimated(monkeypatch, own_lead, others_lead, s
     assert (whole.total, whole.total_exact) == (1_000_000, False)
     mine = listing.lead_page(leads_visible_to(sales), sort="-updated", page=1, unfiltered=True)
     assert (mine.total, mine.total_exact, mine.leads) == (1, True, [own_lead])
+
+
+def test_the_badge_also_counts_the_overdue_ones(sales):
+    from crm.leads.selectors import follow_ups_due_counts
+
+    now = timezone.now()
+    LeadFactory(assigned_to=sales, next_follow_up_at=now - timedelta(days=2))
+    LeadFactory(assigned_to=sales, next_follow_up_at=now + timedelta(days=3))
+    assert follow_ups_due_counts(sales) == {"due": 1, "overdue": 1}
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["read by id", "plain filter"])
+def test_owner_filters_select_the_same_leads_whatever_the_plan(small, monkeypatch, manager, sales, other_sales):
+    """owned_by and owned_since choose their SQL by the owner's size; the leads are the same either way,
+    through assignment, reassignment and undo."""
+    from crm.assignment.services import batch_undo, leads_assign
+    from crm.leads import owners
+
+    monkeypatch.setattr(owners, "_decided", {})
+    monkeypatch.setattr(owners, "_owner_is_small", lambda owner_id: small)
+    before = timezone.now() - timedelta(seconds=1)
+    mine = LeadFactory(assigned_to=sales)
+    leads = LeadFactory.create_batch(4)
+    leads_assign(lead_ids=[lead.pk for lead in leads], to_user=sales, by=manager)
+    taken = leads_assign(lead_ids=[leads[0].pk], to_user=other_sales, by=manager)
+    undone = leads_assign(lead_ids=[leads[1].pk], to_user=other_sales, by=manager)
+    batch_undo(batch=undone, by=manager)
+    expected = {mine.pk, leads[1].pk, leads[2].pk, leads[3].pk}
+    assert set(owners.owned_by(Lead.objects.all(), sales).values_list("pk", flat=True)) == expected
+    assert set(Lead.objects.filter(assigned_to=sales).values_list("pk", flat=True)) == expected
+    since = set(owners.owned_since(Lead.objects.all(), sales, before).values_list("pk", flat=True))
+    assert since == set(Lead.objects.filter(assigned_to=sales, assigned_at__gt=before).values_list("pk", flat=True))
+    assert since == expected - {mine.pk}  # the factory gives it no assigned_at
+    assert taken.count == 1
+    assert not owners.owned_since(Lead.objects.all(), sales, timezone.now()).exists()

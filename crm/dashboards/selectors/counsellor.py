@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from crm.core import nav_counts
 from crm.leads.models import FollowUp, Lead, StatusChange
-from crm.leads.owners import owned_by
+from crm.leads.owners import owned_by, owned_since
 
 from .common import (
     Scope,
@@ -23,6 +24,7 @@ from .common import (
 
 WORK_LIST_SIZE = 15
 RECENT_DAYS_WHEN_NEVER_SEEN = 7
+NEW_COUNT_CAP = 1_000  # "1,000+ new": the exact number above it tells a counsellor nothing more
 
 
 def my_scope(user) -> Scope:
@@ -69,28 +71,31 @@ def work_list(user, *, limit: int = WORK_LIST_SIZE) -> dict:
         .values_list("lead_id", "note")
     ):
         notes.setdefault(lead_id, note)
-    counts = due.aggregate(
-        total=Count("next_follow_up_at"),
-        overdue=Count("next_follow_up_at", filter=Q(next_follow_up_at__lt=day_start(today()))),
-    )
+    # The counts are the navigation's follow-up badge (kept 30 s, dropped when the user's follow-ups change).
+    counts = nav_counts.for_user(user)
+    total, overdue = counts.get("follow_ups_due", 0), counts.get("follow_ups_overdue", 0)
     return {
         "leads": [{"lead": lead, "note": notes.get(lead.pk, ""), "overdue": lead.next_follow_up_at < now}
                   for lead in leads],
-        "total": counts["total"],
-        "overdue": counts["overdue"],
-        "due_today": counts["total"] - counts["overdue"],
+        "total": total,
+        "overdue": overdue,
+        "due_today": total - overdue,
     }
 
 
 def newly_assigned(user, *, limit: int = 10) -> dict:
-    """Leads assigned to me since I last looked (or in the last 7 days when I never have)."""
+    """Leads assigned to me since I last looked (or in the last 7 days when I never have): counted up to
+    NEW_COUNT_CAP, and the newest `limit` read by their ids."""
     since = user.assignments_seen_at or timezone.now() - timedelta(days=RECENT_DAYS_WHEN_NEVER_SEEN)
-    leads = my_leads(user).filter(assigned_at__gt=since)
+    leads = owned_since(Lead.objects.order_by(), user, since)
+    count = leads[: NEW_COUNT_CAP + 1].count()
+    newest = list(leads.order_by("-assigned_at", "-id").values_list("pk", flat=True)[:limit])
     return {
         "since": since,
         "never_seen": user.assignments_seen_at is None,
-        "count": leads.count(),
-        "leads": list(leads.select_related("stage").order_by("-assigned_at", "-id")[:limit]),
+        "count": min(count, NEW_COUNT_CAP),
+        "more": count > NEW_COUNT_CAP,
+        "leads": list(Lead.objects.filter(pk__in=newest).select_related("stage").order_by("-assigned_at", "-id")),
     }
 
 
