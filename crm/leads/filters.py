@@ -209,12 +209,17 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.filter(company__in=companies)
 
     @property
+    def applied(self) -> set[str]:
+        """The names of the filters given a value (paging and sorting are not filters)."""
+        if not self.is_bound:
+            return set()
+        ignored = {"page", "sort", "per_page"}
+        return {key for key, values in self.data.lists() if key not in ignored and any(v.strip() for v in values)}
+
+    @property
     def is_filtered(self) -> bool:
         """True when any filter has a value (the list then counts the filtered set instead of estimating)."""
-        if not self.is_bound:
-            return False
-        ignored = {"page", "sort", "per_page"}
-        return any(value.strip() for key, values in self.data.lists() if key not in ignored for value in values)
+        return bool(self.applied)
 
 
 def counsellor_choices(users=None):

@@ -134,7 +134,7 @@ def lead_page(queryset, *, sort: str, page: int, per_page: int = DEFAULT_PER_PAG
     or `known_total` (exact, from the stage tally: crm.leads.tally.list_total) does."""
     ordering = ordering_for(sort)
     whole_table = unfiltered and not queryset.query.where  # a sales user's "unfiltered" list is still theirs only
-    estimate = estimated_table_rows() if whole_table else None
+    estimate = estimated_table_rows() if whole_table and known_total is None else None
     if known_total is not None:
         total, exact = known_total, True
     elif estimate is not None and estimate > 2 * (count_cap or COUNT_CAP):

@@ -46,11 +46,15 @@ def _owner_is_small(owner_id: int) -> bool:
     return mine < SMALL_OWNER or mine * SMALL_SHARE < everyone
 
 
+def _owner_id(owner) -> int:
+    return int(getattr(owner, "pk", owner))
+
+
 def owned_by(leads: QuerySet, owner) -> QuerySet:
     """`leads` held by `owner` (a user or a user id)."""
     from crm.assignment.models import Assignment
 
-    owner_id = int(getattr(owner, "pk", owner))
+    owner_id = _owner_id(owner)
     leads = leads.filter(assigned_to_id=owner_id)
     if owner_is_small(owner_id):
         leads = leads.filter(pk__in=Assignment.objects.filter(to_user_id=owner_id).values("lead_id"))
@@ -63,6 +67,6 @@ def owned_since(leads: QuerySet, owner, since) -> QuerySet:
     (An owner's lead always has a history row to them at or after its assigned_at.)"""
     from crm.assignment.models import Assignment
 
-    owner_id = int(getattr(owner, "pk", owner))
+    owner_id = _owner_id(owner)
     given = Assignment.objects.filter(to_user_id=owner_id, at__gt=since).values("lead_id")
     return leads.filter(assigned_to_id=owner_id, assigned_at__gt=since, pk__in=given)

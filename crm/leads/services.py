@@ -128,11 +128,11 @@ def company_for_name(name: str):
     return company or Company.objects.create(name=name)
 
 
-def _refresh_next_follow_up(lead_id) -> None:
+def _refresh_next_follow_up(lead) -> None:
     """Lead.next_follow_up_at = the earliest open follow-up (the list and the nav badge read it)."""
-    earliest = FollowUp.objects.filter(lead_id=lead_id, done_at__isnull=True).aggregate(m=Min("due_at"))["m"]
-    Lead.objects.filter(pk=lead_id).update(next_follow_up_at=earliest)
-    nav_counts.forget(*Lead.objects.filter(pk=lead_id).values_list("assigned_to_id", flat=True))
+    earliest = FollowUp.objects.filter(lead_id=lead.pk, done_at__isnull=True).aggregate(m=Min("due_at"))["m"]
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=earliest)
+    nav_counts.forget(lead.assigned_to_id)
 
 
 @transaction.atomic
@@ -208,7 +208,7 @@ def lead_record_outcome(*, lead: Lead, by, stage: Stage, note: str = "", follow_
     if previous_stage_id == stage.pk and note:
         # No stage change, so no StatusChange carries the note: keep it as a note on the timeline.
         Activity.objects.create(lead_id=lead.pk, kind="note", outcome=stage.name, body=note, by=by, at=now)
-    _refresh_next_follow_up(lead.pk)
+    _refresh_next_follow_up(lead)
     return Lead.objects.select_related("stage", "assigned_to", "company").get(pk=lead.pk)
 
 
@@ -240,7 +240,7 @@ def activity_log(*, lead: Lead, by, kind: str, outcome: str = "", subject: str =
 def follow_up_complete(*, follow_up: FollowUp, by) -> FollowUp:
     check_can_work(follow_up.lead, by)
     FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=timezone.now())
-    _refresh_next_follow_up(follow_up.lead_id)
+    _refresh_next_follow_up(follow_up.lead)
     follow_up.refresh_from_db()
     return follow_up
 
@@ -251,6 +251,6 @@ def follow_up_reschedule(*, follow_up: FollowUp, by, due_at) -> FollowUp:
     if follow_up.done_at is not None:
         raise ValueError("This follow-up is already done; plan a new one by recording an outcome.")
     FollowUp.objects.filter(pk=follow_up.pk).update(due_at=due_at)
-    _refresh_next_follow_up(follow_up.lead_id)
+    _refresh_next_follow_up(follow_up.lead)
     follow_up.refresh_from_db()
     return follow_up

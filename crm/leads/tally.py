@@ -45,9 +45,7 @@ def list_total(user, lead_filter) -> int | None:
     """The exact number of leads a lead list shows when its only filters are the counsellor and the stage
     (the tally knows both); None when other filters apply or the filter form is invalid."""
     if lead_filter.is_bound:
-        ignored = {"page", "sort", "per_page"}
-        applied = {key for key, values in lead_filter.data.lists() if key not in ignored and any(v.strip() for v in values)}
-        if applied - {"counsellor", "stage"} or not lead_filter.form.is_valid():
+        if lead_filter.applied - {"counsellor", "stage"} or not lead_filter.form.is_valid():
             return None
         counsellor = lead_filter.form.cleaned_data.get("counsellor") if "counsellor" in lead_filter.filters else None
         stages = lead_filter.form.cleaned_data.get("stage")

@@ -130,7 +130,7 @@ def test_an_older_activity_does_not_move_last_contacted_back(own_lead, sales):
 def test_complete_and_reschedule_keep_next_follow_up_in_step(own_lead, sales):
     soon = FollowUpFactory(lead=own_lead, owner=sales, due_at=timezone.now() + timedelta(hours=2))
     later = FollowUpFactory(lead=own_lead, owner=sales, due_at=timezone.now() + timedelta(days=5))
-    services._refresh_next_follow_up(own_lead.pk)
+    services._refresh_next_follow_up(own_lead)
     services.follow_up_complete(follow_up=soon, by=sales)
     own_lead.refresh_from_db()
     assert own_lead.next_follow_up_at == later.due_at

@@ -23,7 +23,7 @@ def three(own_lead, sales):
                             due_at=timezone.localtime(now).replace(hour=23, minute=58))
     upcoming = FollowUpFactory(lead=LeadFactory(assigned_to=sales), owner=sales, due_at=now + timedelta(days=4))
     for follow_up in (overdue, today, upcoming):
-        _refresh_next_follow_up(follow_up.lead_id)
+        _refresh_next_follow_up(follow_up.lead)
     return overdue, today, upcoming
 
 

@@ -14,7 +14,7 @@ from crm.assignment.planning import Seat, deal, order_seats, plan_quotas
 from crm.core import nav_counts
 from crm.leads.models import Lead
 
-from ._sql import insert_history, lock_leads, move_owners, set_owner
+from ._sql import lock_leads, move_owners
 from .common import (
     AssignmentError,
     OwnerChanged,
@@ -49,9 +49,7 @@ def lead_assign(*, lead, to_user, by, method=Method.MANUAL, expected_owner=UNSET
     target = to_user.pk if to_user else None
     if current != target:
         nav_counts.forget(current, target)
-        now = timezone.now()
-        insert_history([lead.pk], to_user_id=target, by_id=by.pk if by else None, at=now, method=method, batch_id=None)
-        set_owner([lead.pk], to_user_id=target, at=now)
+        move_owners({target: [lead.pk]}, by_id=by.pk if by else None, at=timezone.now(), method=method, batch_id=None)
     return _fresh(lead.pk)
 
 

@@ -89,7 +89,7 @@ def newly_assigned(user, *, limit: int = 10) -> dict:
     since = user.assignments_seen_at or timezone.now() - timedelta(days=RECENT_DAYS_WHEN_NEVER_SEEN)
     leads = owned_since(Lead.objects.order_by(), user, since)
     count = leads[: NEW_COUNT_CAP + 1].count()
-    newest = list(leads.order_by("-assigned_at", "-id").values_list("pk", flat=True)[:limit])
+    newest = leads.order_by("-assigned_at", "-id").values("pk")[:limit]
     return {
         "since": since,
         "never_seen": user.assignments_seen_at is None,
