@@ -1,7 +1,7 @@
 """`python -m benchmarks assign`: bulk assignment at scale (PostgreSQL, 1,000,000 leads; budget 1.5 s each).
 
 Scenarios, on the same N (50,000) unassigned leads, newest first, run by the manager through the services
-the pages use (crm.assignment.services: row locks in pk order, history rows, one transaction each):
+the pages use (crm.assignment.services: one transaction each, leads moved and history written in one statement):
 - assign: leads_assign of the N selected leads to one counsellor (then undone, timed as assign_undo);
 - distribute: leads_distribute of the N leads across 20 counsellors (balanced by open leads);
 - undo: batch_undo of that distribution (every lead back to unassigned, assigned_at restored).

@@ -8,9 +8,11 @@ import time
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from crm.assignment.models import Assignment, AssignmentBatch
-from crm.assignment.services import leads_assign, leads_assign_next, leads_distribute
+from crm.assignment.services import assign as assign_service
+from crm.assignment.services import batch_undo, leads_assign, leads_assign_next, leads_distribute
 from crm.leads.models import Lead
 from tests.factories import LeadFactory, UserFactory
 
@@ -143,4 +145,54 @@ def test_two_managers_taking_the_next_n_get_different_leads(people):
     assert (first.count, second["batch"].count) == (30, 20)
     assert Assignment.objects.count() == 50 and Assignment.objects.values("lead").distinct().count() == 50
     assert not Lead.objects.filter(assigned_to__isnull=True).exists()
+    history_is_complete(leads)
+
+
+def locking(queries) -> bool:
+    return any("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
+
+
+def test_bulk_actions_lock_no_rows_unless_another_writer_gets_in_between(people, monkeypatch):
+    """Uncontended, a bulk action reads its leads without locking them; when another manager changes one of
+    them between that read and the move, the move is rolled back and redone with the rows locked, and the
+    change is reported as stale. Nothing of the first attempt is left behind."""
+    leads = sorted(LeadFactory.create_batch(10), key=lambda lead: lead.pk)
+    ids = [lead.pk for lead in leads]
+
+    with CaptureQueriesContext(connection) as queries:
+        first = leads_assign(lead_ids=ids[:5], to_user=people["a"], by=people["m1"])
+    assert first.count == 5 and not locking(queries)
+
+    raced, started, real_split = [], [], assign_service.split_stale
+
+    def other_manager():
+        try:
+            raced.append(leads_assign(lead_ids=[ids[5]], to_user=people["b"], by=people["m2"]))
+        finally:
+            connections.close_all()
+
+    def split_then_race(rows, expected_owners):
+        if not started:  # the other manager commits right after this action has read its leads
+            started.append(True)
+            thread = threading.Thread(target=other_manager)
+            thread.start()
+            thread.join(30)
+            assert raced, "the other manager's assignment did not run"
+        return real_split(rows, expected_owners)
+
+    monkeypatch.setattr(assign_service, "split_stale", split_then_race)
+    with CaptureQueriesContext(connection) as queries:
+        batch = leads_assign(lead_ids=ids[5:], to_user=people["c"], by=people["m1"], expected_owners=dict.fromkeys(ids[5:]))
+
+    assert locking(queries)
+    assert batch.count == 4 and batch.summary["stale"]["count"] == 1
+    assert batch.summary["stale"]["leads"][0]["uuid"] == str(leads[5].uuid)
+    owners = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "assigned_to_id"))
+    assert [owners[pk] for pk in ids] == [people["a"].pk] * 5 + [people["b"].pk] + [people["c"].pk] * 4
+    assert AssignmentBatch.objects.count() == 3 and Assignment.objects.count() == 10
+    history_is_complete(leads)
+
+    undo = batch_undo(batch=batch, by=people["m1"])  # uncontended again: no locks on the leads
+    assert undo["changed"] == 4
+    assert Lead.objects.filter(pk__in=ids[6:], assigned_to__isnull=True).count() == 4
     history_is_complete(leads)

@@ -1,6 +1,7 @@
 """Changing who owns leads: one lead, a set to one counsellor, a balanced distribution, the next N
 unassigned, and bulk stage changes. Every owner change writes one Assignment row; sets are handled in a
-few SQL statements inside one transaction, with the rows locked in pk order first."""
+few SQL statements inside one transaction: read, plan, then one statement that moves the leads still as
+read (locking the rows in pk order first only when another writer got in between; _sql.locks_only_if_raced)."""
 
 from collections import Counter
 
@@ -14,7 +15,7 @@ from crm.assignment.planning import Seat, deal, order_seats, plan_quotas
 from crm.core import nav_counts
 from crm.leads.models import Lead
 
-from ._sql import lock_leads, move_owners
+from ._sql import lock_leads, locks_only_if_raced, move_owners, read_leads
 from .common import (
     AssignmentError,
     OwnerChanged,
@@ -40,16 +41,17 @@ def lead_assign(*, lead, to_user, by, method=Method.MANUAL, expected_owner=UNSET
     """Give one lead to `to_user` (None: unassign). With `expected_owner` (the owner id the caller showed,
     None for unassigned) a lead whose owner changed meanwhile raises OwnerChanged and nothing changes."""
     check_target(to_user)
-    rows = lock_leads([lead.pk], fields=("pk", "assigned_to_id"))
+    rows = lock_leads([lead.pk])
     if not rows:
         raise AssignmentError("This lead no longer exists.")
-    current = rows[0][1]
+    _pk, current, version = rows[0]
     if expected_owner is not UNSET and current != expected_owner:
         raise OwnerChanged(_fresh(lead.pk))
     target = to_user.pk if to_user else None
     if current != target:
         nav_counts.forget(current, target)
-        move_owners({target: [lead.pk]}, by_id=by.pk if by else None, at=timezone.now(), method=method, batch_id=None)
+        move_owners({target: [lead.pk]}, {lead.pk: (current, version)}, by_id=by.pk if by else None,
+                    at=timezone.now(), method=method, batch_id=None)
     return _fresh(lead.pk)
 
 
@@ -59,11 +61,13 @@ def _named_counts(counter: Counter) -> list[dict]:
     return sorted(rows, key=lambda row: (-row["count"], row["name"]))
 
 
-def _move(moves: dict, owners: dict, *, by, method, batch, at) -> int:
-    """Apply {to_user_id: [lead ids]} (history first, then the owner), skipping leads already there."""
-    moving = {to_user_id: [pk for pk in pks if owners[pk] != to_user_id] for to_user_id, pks in moves.items()}
-    nav_counts.forget(*moving, *set(owners.values()))
-    return move_owners(moving, by_id=by.pk if by else None, at=at, method=method, batch_id=batch.pk)
+def _move(moves: dict, rows, *, by, method, batch, at) -> int:
+    """Apply {to_user_id: [lead ids]} to the leads read as `rows` (pk, owner, ..., version), skipping leads
+    already there."""
+    current = {row[0]: (row[1], row[-1]) for row in rows}
+    moving = {to_user_id: [pk for pk in pks if current[pk][0] != to_user_id] for to_user_id, pks in moves.items()}
+    nav_counts.forget(*moving, *{owner for owner, _version in current.values()})
+    return move_owners(moving, current, by_id=by.pk if by else None, at=at, method=method, batch_id=batch.pk)
 
 
 def _finish(batch, summary) -> AssignmentBatch:
@@ -82,14 +86,20 @@ def leads_assign(*, lead_ids, to_user, by, method=Method.BULK, expected_owners=N
     """
     check_target(to_user)
     ids = as_id_list(lead_ids)
+    return locks_only_if_raced(
+        lambda lock: _assign(ids, to_user, by=by, method=method, expected_owners=expected_owners, batch=batch, lock=lock)
+    )
+
+
+def _assign(ids, to_user, *, by, method, expected_owners, batch, lock) -> AssignmentBatch:
     now = timezone.now()
-    rows = lock_leads(ids, fields=("pk", "assigned_to_id"))
+    rows = read_leads(ids, lock=lock)
     fresh, stale = split_stale(rows, expected_owners)
-    owners = dict(fresh)
+    owners = {pk: owner for pk, owner, _version in fresh}
     target = to_user.pk if to_user else None
     batch = start_batch(batch, by=by, method=method, at=now)
     taken_from = Counter(owner for owner in owners.values() if owner != target)
-    changed = _move({target: list(owners)}, owners, by=by, method=method, batch=batch, at=now)
+    changed = _move({target: list(owners)}, fresh, by=by, method=method, batch=batch, at=now)
     summary = {
         "requested": len(ids),
         "changed": changed,
@@ -131,7 +141,7 @@ def eligible_seats(counsellors, rows) -> tuple[list[Seat], list[dict], dict[int,
             eligible.append(user)
     workloads = open_workloads(user.pk for user in eligible)
     open_ids = set(open_stage_ids())
-    for _pk, owner, stage_id in rows:  # the leads being distributed do not count as their current load
+    for _pk, owner, stage_id, *_ in rows:  # the leads being distributed do not count as their current load
         if owner in workloads and stage_id in open_ids:
             workloads[owner] -= 1
     seats = [Seat(user.pk, workloads[user.pk], user.capacity) for user in eligible]
@@ -139,7 +149,7 @@ def eligible_seats(counsellors, rows) -> tuple[list[Seat], list[dict], dict[int,
 
 
 def plan_distribution(rows, counsellors=None) -> dict:
-    """The whole plan for distributing `rows` (pk, owner, stage id): who gets which leads, what is left."""
+    """The whole plan for distributing `rows` (pk, owner, stage id, ...): who gets which leads, what is left."""
     seats, skipped, users = eligible_seats(counsellors, rows)
     quotas, _ = plan_quotas(len(rows), seats)
     owners = {row[0]: row[1] for row in rows}
@@ -162,12 +172,19 @@ def leads_distribute(*, lead_ids, by, counsellors=None, method=Method.DISTRIBUTE
     Leads that cannot be placed (everyone at capacity) keep their owner (unassigned ones stay unassigned);
     summary["left_unassigned"] says how many."""
     ids = as_id_list(lead_ids)
+    return locks_only_if_raced(
+        lambda lock: _distribute(ids, by=by, counsellors=counsellors, method=method, expected_owners=expected_owners,
+                                 batch=batch, lock=lock)
+    )
+
+
+def _distribute(ids, *, by, counsellors, method, expected_owners, batch, lock) -> AssignmentBatch:
     now = timezone.now()
-    rows = lock_leads(ids, fields=("pk", "assigned_to_id", "stage_id"))
+    rows = read_leads(ids, fields=("pk", "assigned_to_id", "stage_id", "version"), lock=lock)
     fresh, stale = split_stale(rows, expected_owners)
     plan = plan_distribution(fresh, counsellors)
     batch = start_batch(batch, by=by, method=method, at=now)
-    changed = _move(plan["dealt"], plan["owners"], by=by, method=method, batch=batch, at=now)
+    changed = _move(plan["dealt"], fresh, by=by, method=method, batch=batch, at=now)
     summary = {
         "requested": len(ids),
         "changed": changed,

@@ -8,7 +8,6 @@ says how many and why.
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from crm.accounts.models import User
@@ -17,7 +16,7 @@ from crm.core import nav_counts
 from crm.leads.models import Stage
 from crm.leads.services import leads_bulk_change_status
 
-from ._sql import insert_history, lock_leads, set_owner
+from ._sql import lock_leads, locks_only_if_raced, move_owners, read_leads
 from .common import AssignmentError, start_batch
 
 REASONS = {
@@ -40,12 +39,12 @@ def _summary(batch, restored, skipped) -> dict:
     }
 
 
-def _undo_owners(batch, by, undo_batch, now) -> tuple[int, dict]:
+def _undo_owners(batch, by, undo_batch, now, lock) -> tuple[int, dict]:
     rows = list(
         Assignment.objects.filter(batch=batch).order_by("lead_id")
         .values_list("lead_id", "from_user_id", "to_user_id", "version")
     )
-    current = {pk: (owner, version) for pk, owner, version in lock_leads([row[0] for row in rows])}
+    current = {pk: (owner, version) for pk, owner, version in read_leads([row[0] for row in rows], lock=lock)}
     inactive = set(User.objects.filter(pk__in={row[1] for row in rows if row[1]}, is_active=False).values_list("pk", flat=True))
     skipped = dict.fromkeys(REASONS, 0)
     groups = defaultdict(list)
@@ -60,19 +59,9 @@ def _undo_owners(batch, by, undo_batch, now) -> tuple[int, dict]:
             skipped["owner_inactive"] += 1
         else:
             groups[from_user].append(lead_id)
-    restored = 0
     nav_counts.forget(*groups, *{row[2] for row in rows})
-    for from_user, ids in groups.items():
-        insert_history(ids, to_user_id=from_user, by_id=by.pk if by else None, at=now, method=Method.UNDO,
-                       batch_id=undo_batch.pk)
-        previous = None
-        if from_user is not None:  # give back the assigned_at the lead had with that owner
-            previous = Subquery(
-                Assignment.objects.filter(batch_id=batch.pk, lead_id=OuterRef("pk"))
-                .order_by().values("previous_assigned_at")[:1]
-            )
-        set_owner(ids, to_user_id=from_user, at=now, assigned_at=previous)
-        restored += len(ids)
+    restored = move_owners(groups, current, by_id=by.pk if by else None, at=now, method=Method.UNDO,
+                           batch_id=undo_batch.pk, restore_from=batch.pk)
     return restored, skipped
 
 
@@ -116,12 +105,18 @@ def batch_undo(*, batch, by, undo_batch=None) -> dict:
     `undo_batch`: the queued undo a worker is running now."""
     batch = AssignmentBatch.objects.select_for_update().get(pk=batch.pk)
     check_undoable(batch, queued=undo_batch)
+    if batch.method == Method.STAGE:
+        return _undo(batch, by, undo_batch, lock=True)
+    return locks_only_if_raced(lambda lock: _undo(batch, by, undo_batch, lock=lock))
+
+
+def _undo(batch, by, undo_batch, *, lock) -> dict:
     now = timezone.now()
     undo_batch = start_batch(undo_batch, by=by, at=now, method=Method.UNDO, undo_of=batch)
     if batch.method == Method.STAGE:
         restored, skipped = _undo_stages(batch, by)
     else:
-        restored, skipped = _undo_owners(batch, by, undo_batch, now)
+        restored, skipped = _undo_owners(batch, by, undo_batch, now, lock)
     summary = _summary(batch, restored, skipped)
     undo_batch.count = restored
     undo_batch.summary = summary
