@@ -75,3 +75,14 @@ def test_no_index_is_a_prefix_of_another(table):
         if other != name and len(longer) > len(columns) and longer[: len(columns)] == columns
     ]
     assert redundant == []
+
+
+def test_a_bulk_actions_history_rows_are_found_through_the_brin_index():
+    """Undo and the recent actions' counts find a batch's rows through a BRIN index (crm.core.models.BrinIndex),
+    which a bulk action of 50,000 leads keeps up for next to nothing."""
+    from crm.assignment.models import Assignment
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE relname = 'assignment_batch_brin'")
+        assert cursor.fetchone() == ("brin",)
+    assert "assignment_batch_brin" in plan(Assignment.objects.filter(batch_id=1).order_by().values("lead_id"))
