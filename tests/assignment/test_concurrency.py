@@ -196,3 +196,52 @@ def test_bulk_actions_lock_no_rows_unless_another_writer_gets_in_between(people,
     assert undo["changed"] == 4
     assert Lead.objects.filter(pk__in=ids[6:], assigned_to__isnull=True).count() == 4
     history_is_complete(leads)
+
+
+def test_a_bulk_action_that_deadlocks_with_another_writer_runs_again_with_locks(people):
+    """The unlocked move takes its row locks as the UPDATE reaches each lead (pk order). Another writer
+    holding lead 2 and then asking for lead 1 deadlocks with it; PostgreSQL aborts the move (its wait began
+    first, and its deadlock_timeout is the shorter), the savepoint is rolled back and the action runs again
+    with the rows locked first, once the other writer is done."""
+    leads = sorted(LeadFactory.create_batch(3), key=lambda lead: lead.pk)
+    ids = [lead.pk for lead in leads]
+    result, errors = {}, []
+
+    def manager():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET deadlock_timeout = '100ms'")
+            with CaptureQueriesContext(connection) as queries:
+                result["batch"] = leads_assign(lead_ids=ids, to_user=people["a"], by=people["m1"])
+            result["locked"] = locking(queries)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Lead.objects.select_for_update().get(pk=ids[1])
+        thread = threading.Thread(target=manager)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the move holds lead 1 and waits for lead 2
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the bulk action never waited for lead 2 ({errors!r})")
+        Lead.objects.filter(pk=ids[0]).update(name="Changed by the other writer")  # waits for lead 1: deadlock
+    thread.join(30)
+
+    assert not errors, errors
+    assert result["batch"].count == 3 and result["locked"]
+    assert set(Lead.objects.filter(pk__in=ids).values_list("assigned_to_id", flat=True)) == {people["a"].pk}
+    assert Lead.objects.get(pk=ids[0]).name == "Changed by the other writer"
+    assert AssignmentBatch.objects.count() == 1 and Assignment.objects.count() == 3
+    history_is_complete(leads)

@@ -94,7 +94,16 @@ def by_primary_key():
         try:
             yield
         finally:
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", [seqscan, jit])
+            if not transaction_failed():
+                cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", [seqscan, jit])
+
+
+def transaction_failed() -> bool:
+    """Has a statement failed in the current (sub)transaction? Then nothing more can run until the rollback
+    that must follow, and that rollback also takes back the settings made with set_config(..., true)."""
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.info.transaction_status == TransactionStatus.INERROR
 
 
 def lock_leads(ids, fields=("pk", "assigned_to_id", "version")) -> list[tuple]:
@@ -257,4 +266,5 @@ def history_written():
         try:
             yield
         finally:
-            cursor.execute("SELECT set_config('crm.owner_history_written', 'off', true)")
+            if not transaction_failed():
+                cursor.execute("SELECT set_config('crm.owner_history_written', 'off', true)")
