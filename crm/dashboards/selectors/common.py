@@ -125,11 +125,6 @@ def overdue(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     return leads.filter(next_follow_up_at__lt=day_start(today()))
 
 
-def due_today(leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """The lead list's "due today" filter."""
-    return leads.filter(next_follow_up_at__gte=day_start(today()), next_follow_up_at__lt=day_start(today() + timedelta(days=1)))
-
-
 def new_counts(leads: QuerySet[Lead]) -> dict:
     """Leads created today and this week (since Monday), from the created_at index."""
     day = today()

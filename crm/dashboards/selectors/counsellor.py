@@ -14,9 +14,7 @@ from .common import (
     contacted,
     day_start,
     distribution,
-    due_today,
     outcome_counts,
-    overdue,
     rollup,
     stage_list,
     today,
@@ -37,21 +35,24 @@ def my_leads(user) -> QuerySet[Lead]:
 
 
 def counsellor_numbers(scope: Scope) -> dict:
-    """My numbers: a few small index-only queries over my own leads (indexes led by assigned_to)."""
+    """My numbers (`scope`: my own leads, my_scope): per stage from the stage tally, contacted counted, and
+    the follow-ups overdue and due today from the navigation's badge counts, which are the same leads."""
     stages = stage_list()
     leads = scope.leads()
     rows = rollup(scope)
     total = sum(r["n"] for r in rows)
     reached = contacted(leads).count()
+    badges = nav_counts.for_user(scope.user)
+    overdue = badges.get("follow_ups_overdue", 0)
     return {
         "stages": distribution(rows, stages, scope),
         "outcomes": outcome_counts(rows, stages, scope),
         "contacted": reached,
         "not_contacted": total - reached,
         "not_contacted_url": scope.link(contacted=False),
-        "overdue": overdue(leads).count(),
+        "overdue": overdue,
         "overdue_url": scope.link(follow_up="overdue"),
-        "due_today": due_today(leads).count(),
+        "due_today": badges.get("follow_ups_due", 0) - overdue,
         "due_today_url": scope.link(follow_up="today"),
     }
 
