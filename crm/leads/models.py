@@ -161,8 +161,9 @@ class Lead(TimeStampedModel):
 
 
 class StageTally(models.Model):
-    """Leads and their deal value per (owner, stage), kept by database triggers on the lead table (migration
-    0007), so that board columns and dashboards count a million leads without reading them.
+    """Leads, their deal value and how many were contacted, per (owner, stage), kept by database triggers on
+    the lead table (migrations 0007 and 0011), so that board columns and dashboards count a million leads
+    without reading them.
 
     The triggers only ever add rows: each statement that inserts, updates or deletes leads adds one delta row
     per (owner, stage) it changed, so concurrent writers never wait for one another on a counter. Readers sum
@@ -174,6 +175,7 @@ class StageTally(models.Model):
     stage_id = models.IntegerField()
     leads = models.BigIntegerField()
     value = models.DecimalField(max_digits=20, decimal_places=2)
+    contacted = models.BigIntegerField(db_default=0)  # of those leads, contacted at least once (migration 0011)
 
     class Meta:
         indexes = [models.Index(fields=["owner_key", "stage_id"], name="stagetally_owner_stage")]

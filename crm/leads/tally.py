@@ -78,6 +78,16 @@ def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
     return totals
 
 
+def owner_contacted(owner) -> dict[int, int]:
+    """{owner key: leads contacted at least once} for `owner` (EVERYONE, a user id or UNASSIGNED); owners
+    with none are left out."""
+    rows = StageTally.objects.order_by()
+    if owner != EVERYONE:
+        rows = rows.filter(owner_key=owner)
+    sums = rows.values("owner_key").annotate(n=Sum("contacted")).values_list("owner_key", "n")
+    return {owner_key: int(n) for owner_key, n in sums if n}
+
+
 def stage_totals(owner) -> dict[int, tuple[int, Decimal]]:
     """{stage id: (leads, total deal value)} for `owner`; stages without leads are left out."""
     totals = {}
@@ -93,7 +103,7 @@ def tally_compact() -> int:
     other transactions add meanwhile are left for the next time. Returns the rows now kept (-1: skipped,
     the database was busy)."""
     table = connection.ops.quote_name(StageTally._meta.db_table)
-    columns = "owner_key, stage_id, leads, value"
+    columns = "owner_key, stage_id, leads, value, contacted"
     with _briefly_waiting():
         return _compact(table, columns)
 
@@ -122,38 +132,48 @@ def _compact(table, columns) -> int:
             if connection.vendor == "postgresql":
                 cursor.execute(
                     f"WITH gone AS (DELETE FROM {table} RETURNING {columns}) "  # noqa: S608 (our table name)
-                    f"INSERT INTO {table} ({columns}) SELECT owner_key, stage_id, SUM(leads), SUM(value) FROM gone "
-                    f"GROUP BY 1, 2 HAVING SUM(leads) <> 0 OR SUM(value) <> 0"
+                    f"INSERT INTO {table} ({columns}) SELECT owner_key, stage_id, SUM(leads), SUM(value), SUM(contacted) "
+                    f"FROM gone GROUP BY 1, 2 HAVING SUM(leads) <> 0 OR SUM(value) <> 0 OR SUM(contacted) <> 0"
                 )
             else:  # SQLite: one writer at a time, so read, delete and insert cannot interleave with another
                 cursor.execute(
-                    f"SELECT owner_key, stage_id, SUM(leads), SUM(value) FROM {table} GROUP BY 1, 2 "  # noqa: S608
-                    f"HAVING SUM(leads) <> 0 OR SUM(value) <> 0"
+                    f"SELECT owner_key, stage_id, SUM(leads), SUM(value), SUM(contacted) FROM {table} "  # noqa: S608
+                    f"GROUP BY 1, 2 HAVING SUM(leads) <> 0 OR SUM(value) <> 0 OR SUM(contacted) <> 0"
                 )
                 kept = cursor.fetchall()
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)", kept)  # noqa: S608
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)", kept)  # noqa: S608
             return StageTally.objects.count()
     except DatabaseError:  # locked (SQLite) or a serialisation failure: the next read tries again
         return -1
 
 
 def _counted_from_leads():
-    """(owner key, stage id, leads, deal value) per (owner, stage), counted over the leads themselves."""
+    """(owner key, stage id, leads, deal value, contacted) per (owner, stage), counted over the leads themselves."""
     return [
-        (owner or UNASSIGNED, stage, n, Decimal(value or 0))
-        for owner, stage, n, value in Lead.objects.order_by()
+        (owner or UNASSIGNED, stage, n, Decimal(value or 0), contacted)
+        for owner, stage, n, value, contacted in Lead.objects.order_by()
         .values("assigned_to_id", "stage_id")
-        .annotate(n=Count("*"), v=Sum("value"))
-        .values_list("assigned_to_id", "stage_id", "n", "v")
+        .annotate(n=Count("*"), v=Sum("value"), c=Count("last_contacted_at"))
+        .values_list("assigned_to_id", "stage_id", "n", "v", "c")
     ]
+
+
+def _tally_sums():
+    """{(owner key, stage id): (leads, deal value, contacted)} summed over the tally's rows (none summing to 0)."""
+    sums = (
+        StageTally.objects.order_by().values("owner_key", "stage_id")
+        .annotate(n=Sum("leads"), v=Sum("value"), c=Sum("contacted"))
+        .values_list("owner_key", "stage_id", "n", "v", "c")
+    )
+    return {(owner, stage): (int(n), Decimal(v or 0), int(c)) for owner, stage, n, v, c in sums if n or v or c}
 
 
 def tally_differences() -> list[dict]:
     """Where the tally disagrees with the leads themselves (a full scan: for checks, not for pages)."""
-    expected = {(owner, stage): (n, value) for owner, stage, n, value in _counted_from_leads()}
-    nothing = (0, Decimal(0))
-    actual = owner_stage_totals(EVERYONE)
+    expected = {(owner, stage): (n, value, contacted) for owner, stage, n, value, contacted in _counted_from_leads()}
+    nothing = (0, Decimal(0), 0)
+    actual = _tally_sums()
     return [
         {"owner": key[0], "stage": key[1], "tally": actual.get(key, nothing), "leads": expected.get(key, nothing)}
         for key in sorted(set(expected) | set(actual))
@@ -169,6 +189,7 @@ def tally_rebuild() -> int:
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Lead._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
     StageTally.objects.all().delete()
     StageTally.objects.bulk_create(
-        StageTally(owner_key=owner, stage_id=stage, leads=n, value=value) for owner, stage, n, value in _counted_from_leads()
+        StageTally(owner_key=owner, stage_id=stage, leads=n, value=value, contacted=contacted)
+        for owner, stage, n, value, contacted in _counted_from_leads()
     )
     return StageTally.objects.count()

@@ -135,3 +135,28 @@ def test_a_fold_never_waits_behind_a_writer_on_sqlite():
     finally:
         other.rollback()
         other.close()
+
+
+def test_the_tally_counts_contacted_leads_through_contacts_moves_and_deletes(manager):
+    """Migration 0011: contacted leads per (owner, stage), for the dashboards' "contacted" numbers."""
+    from crm.leads.services import activity_log, lead_record_outcome
+
+    new, valid = stage_named("New"), stage_named("Valid")
+    ana, ben = UserFactory(role="sales"), UserFactory(role="sales")
+    a, b, c = (LeadFactory(stage=new, assigned_to=ana) for _ in range(3))
+    assert tally.owner_contacted(ana.pk) == {}
+
+    activity_log(lead=a, by=ana, kind="call", outcome="Answered")
+    activity_log(lead=a, by=ana, kind="call", outcome="Answered again")  # already contacted: no change
+    activity_log(lead=b, by=ana, kind="note", body="not a contact")
+    lead_record_outcome(lead=c, by=ana, stage=valid, version=c.version)
+    assert tally.owner_contacted(ana.pk) == {ana.pk: 2}
+    assert_tally_right(ana.pk)
+
+    leads_assign(lead_ids=[a.pk, b.pk], to_user=ben, by=manager)
+    assert tally.owner_contacted(tally.EVERYONE) == {ana.pk: 1, ben.pk: 1}
+    Lead.objects.filter(pk=c.pk).delete()
+    Lead.objects.filter(pk=a.pk).update(last_contacted_at=None)
+    assert tally.owner_contacted(tally.EVERYONE) == {}
+    assert tally.tally_compact() >= 0
+    assert_tally_right(ana.pk, ben.pk)

@@ -94,14 +94,20 @@ def stage_list() -> list[dict]:
     ]
 
 
+def _tally_owner(scope: Scope):
+    """The stage tally's owner holding exactly the scope's leads; None when the scope has a date range (the
+    tally does not know when leads were created) or the tally cannot say."""
+    if scope.date_from or scope.date_to:
+        return None
+    return tally.owner_for(scope.user, str(scope.counsellor_id) if scope.counsellor_id else None)
+
+
 def rollup(scope: Scope) -> list[dict]:
     """The scope's leads counted per (counsellor, stage), from which totals, the stage distribution and the
     per-counsellor table are summed (a few hundred summary rows at most, never one row per lead). Without a
     date range the stage tally answers (crm.leads.tally: no lead is read); with one, a GROUP BY over the
     scope's leads."""
-    owner = None
-    if not (scope.date_from or scope.date_to):
-        owner = tally.owner_for(scope.user, str(scope.counsellor_id) if scope.counsellor_id else None)
+    owner = _tally_owner(scope)
     if owner is None:
         return list(scope.leads().values("assigned_to_id", "stage_id").annotate(n=Count("*")).order_by())
     return [
@@ -118,6 +124,15 @@ def per_owner(leads: QuerySet[Lead]) -> dict[int | None, int]:
 def contacted(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """Leads contacted at least once."""
     return leads.filter(last_contacted_at__isnull=False)
+
+
+def contacted_per_owner(scope: Scope) -> dict[int | None, int]:
+    """{counsellor id (None: unassigned): the scope's leads contacted at least once}, from the stage tally
+    when it holds the scope (see rollup), else counted over the leads."""
+    owner = _tally_owner(scope)
+    if owner is None:
+        return per_owner(contacted(scope.leads()))
+    return {owner_key or None: n for owner_key, n in tally.owner_contacted(owner).items()}
 
 
 def overdue(leads: QuerySet[Lead]) -> QuerySet[Lead]:

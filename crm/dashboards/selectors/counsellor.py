@@ -11,7 +11,7 @@ from crm.leads.owners import owned_by, owned_since
 
 from .common import (
     Scope,
-    contacted,
+    contacted_per_owner,
     day_start,
     distribution,
     outcome_counts,
@@ -35,13 +35,12 @@ def my_leads(user) -> QuerySet[Lead]:
 
 
 def counsellor_numbers(scope: Scope) -> dict:
-    """My numbers (`scope`: my own leads, my_scope): per stage from the stage tally, contacted counted, and
-    the follow-ups overdue and due today from the navigation's badge counts, which are the same leads."""
+    """My numbers (`scope`: my own leads, my_scope): per stage and contacted from the stage tally, and the
+    follow-ups overdue and due today from the navigation's badge counts, which are the same leads."""
     stages = stage_list()
-    leads = scope.leads()
     rows = rollup(scope)
     total = sum(r["n"] for r in rows)
-    reached = contacted(leads).count()
+    reached = sum(contacted_per_owner(scope).values())
     badges = nav_counts.for_user(scope.user)
     overdue = badges.get("follow_ups_overdue", 0)
     return {

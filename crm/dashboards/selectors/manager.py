@@ -14,7 +14,7 @@ from .. import links
 from .common import (
     Scope,
     chart,
-    contacted,
+    contacted_per_owner,
     day_start,
     distribution,
     kind_ids,
@@ -59,7 +59,7 @@ def manager_dashboard(scope: Scope) -> dict:
     stages = stage_list()
     leads = scope.leads()
     rows = rollup(scope)
-    contacted_by, overdue_by = per_owner(contacted(leads)), per_owner(overdue(leads))
+    contacted_by, overdue_by = contacted_per_owner(scope), per_owner(overdue(leads))
     window, median_days = chart_window(scope), median_window(scope)
     return {
         "totals": _totals(rows, overdue_by, new_counts(leads), scope),
