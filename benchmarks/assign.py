@@ -20,6 +20,7 @@ import os
 import random
 import re
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 
@@ -92,13 +93,28 @@ def pick_leads(n: int) -> list[int]:
 
 
 def backup(ids) -> None:
+    """Copy the leads' owner fields (and the last batch id before the run) into a table of their own."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {BACKUP}")
         cursor.execute(
-            f"CREATE TABLE {BACKUP} AS SELECT id, assigned_to_id, assigned_at, version, updated_at "  # noqa: S608
+            f"CREATE TABLE {BACKUP} AS SELECT id, assigned_to_id, assigned_at, version, updated_at, "  # noqa: S608
+            f"(SELECT COALESCE(MAX(id), 0) FROM {AssignmentBatch._meta.db_table}) AS batches_before "
             f"FROM {Lead._meta.db_table} WHERE id = ANY(%s)",
             [list(ids)],
         )
+
+
+def restore_interrupted_run() -> None:
+    """A run killed before its restore (SIGKILL, a lost terminal) leaves its leads assigned and its backup
+    table behind; a later run would take that state for the data set. Put it back first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [BACKUP])
+        if not cursor.fetchone()[0]:
+            return
+        cursor.execute(f"SELECT MAX(batches_before) FROM {BACKUP}")  # noqa: S608
+        before = cursor.fetchone()[0] or 0
+    print("# restoring the leads of an interrupted assign benchmark run", file=sys.stderr, flush=True)
+    restore(list(AssignmentBatch.objects.filter(pk__gt=before).values_list("pk", flat=True)))
 
 
 def restore(batch_ids) -> None:
@@ -183,6 +199,7 @@ def main(argv):
     args = parser.parse_args(argv)
 
     ensure_dataset()
+    restore_interrupted_run()
     describe_environment(NAME)
     manager = bench_users()["manager"]
     counsellors = ensure_counsellors(args.counsellors)
