@@ -60,32 +60,39 @@ def list_total(user, lead_filter) -> int | None:
     return sum(leads for leads, _value in totals.values())
 
 
-def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
-    """{(owner key, stage id): (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED);
-    pairs whose rows sum to nothing are left out."""
+def _summed(owner) -> dict[tuple[int, int], tuple[int, Decimal, int]]:
+    """{(owner key, stage id): (leads, total deal value, contacted)} summed over the tally's rows for `owner`
+    (EVERYONE, a user id or UNASSIGNED), leaving out pairs whose rows sum to nothing; folds the rows together
+    when there are many."""
     rows = StageTally.objects.order_by()
     if owner != EVERYONE:
         rows = rows.filter(owner_key=owner)
-    totals, deltas = {}, 0
-    for owner_key, stage_id, leads, value, n in rows.values("owner_key", "stage_id").annotate(
-        n_leads=Sum("leads"), total=Sum("value"), rows=Count("*")
-    ).values_list("owner_key", "stage_id", "n_leads", "total", "rows"):
+    sums, deltas = {}, 0
+    for owner_key, stage_id, leads, value, contacted, n in rows.values("owner_key", "stage_id").annotate(
+        n_leads=Sum("leads"), total=Sum("value"), n_contacted=Sum("contacted"), rows=Count("*")
+    ).values_list("owner_key", "stage_id", "n_leads", "total", "n_contacted", "rows"):
         deltas += n
-        if leads or value:
-            totals[owner_key, stage_id] = (int(leads), Decimal(value or 0))
+        if leads or value or contacted:
+            sums[owner_key, stage_id] = (int(leads), Decimal(value or 0), int(contacted))
     if deltas > COMPACT_OVER:
         tally_compact()
-    return totals
+    return sums
+
+
+def owner_stage_totals(owner) -> dict[tuple[int, int], tuple[int, Decimal]]:
+    """{(owner key, stage id): (leads, total deal value)} for `owner` (EVERYONE, a user id or UNASSIGNED);
+    pairs whose rows sum to nothing are left out."""
+    return {key: (leads, value) for key, (leads, value, _contacted) in _summed(owner).items() if leads or value}
 
 
 def owner_contacted(owner) -> dict[int, int]:
     """{owner key: leads contacted at least once} for `owner` (EVERYONE, a user id or UNASSIGNED); owners
     with none are left out."""
-    rows = StageTally.objects.order_by()
-    if owner != EVERYONE:
-        rows = rows.filter(owner_key=owner)
-    sums = rows.values("owner_key").annotate(n=Sum("contacted")).values_list("owner_key", "n")
-    return {owner_key: int(n) for owner_key, n in sums if n}
+    contacted = {}
+    for (owner_key, _stage_id), (_leads, _value, n) in _summed(owner).items():
+        if n:
+            contacted[owner_key] = contacted.get(owner_key, 0) + n
+    return contacted
 
 
 def stage_totals(owner) -> dict[int, tuple[int, Decimal]]:
@@ -159,21 +166,11 @@ def _counted_from_leads():
     ]
 
 
-def _tally_sums():
-    """{(owner key, stage id): (leads, deal value, contacted)} summed over the tally's rows (none summing to 0)."""
-    sums = (
-        StageTally.objects.order_by().values("owner_key", "stage_id")
-        .annotate(n=Sum("leads"), v=Sum("value"), c=Sum("contacted"))
-        .values_list("owner_key", "stage_id", "n", "v", "c")
-    )
-    return {(owner, stage): (int(n), Decimal(v or 0), int(c)) for owner, stage, n, v, c in sums if n or v or c}
-
-
 def tally_differences() -> list[dict]:
     """Where the tally disagrees with the leads themselves (a full scan: for checks, not for pages)."""
     expected = {(owner, stage): (n, value, contacted) for owner, stage, n, value, contacted in _counted_from_leads()}
     nothing = (0, Decimal(0), 0)
-    actual = _tally_sums()
+    actual = _summed(EVERYONE)
     return [
         {"owner": key[0], "stage": key[1], "tally": actual.get(key, nothing), "leads": expected.get(key, nothing)}
         for key in sorted(set(expected) | set(actual))

@@ -10,7 +10,7 @@ from crm.assignment.models import Assignment
 from crm.leads.models import Lead
 
 SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
-BULK_WORK_MEM = "64MB"  # PostgreSQL's work_mem for the rest of a bulk action's transaction (move_owners)
+BULK_WORK_MEM = "64MB"  # PostgreSQL's work_mem for a bulk action's move statement (move_owners)
 
 
 def id_array(values) -> str:
@@ -75,27 +75,45 @@ def read_leads(ids, fields=("pk", "assigned_to_id", "version"), *, lock=True) ->
 
 
 @contextmanager
-def by_primary_key():
-    """Have PostgreSQL read leads listed by id through the primary key, without JIT compilation, for the
-    statements inside (then put both settings back).
-
-    Once the lead table has been through a large import and its revert, its primary key index is twice its
-    size, the planner prices 50,000 key lookups above a (parallel) scan of the whole table and sorts, and
-    compiles the plan (jit_above_cost): the bulk actions' two statements took 0.3 s longer that way."""
+def pg_settings(values: dict):
+    """Set PostgreSQL settings ({name: value}) for the statements inside, in one round trip, and put the
+    previous values back in another (set_config(..., true): they end with the transaction in any case)."""
     if connection.vendor != "postgresql":
         yield
         return
+    names = list(values)
+    reads = ", ".join(["COALESCE(current_setting(%s, true), '')"] * len(names))
+    sets = ", ".join(["set_config(%s, %s, true)"] * len(names))
+
+    def pairs(new_values):
+        return [part for name, value in zip(names, new_values, strict=True) for part in (name, value)]
+
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
-            "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
-        )
-        seqscan, jit, _, _ = cursor.fetchone()
+        cursor.execute(f"SELECT {reads}, {sets}", [*names, *pairs(values.values())])
+        previous = cursor.fetchone()[: len(names)]
         try:
             yield
         finally:
             if not transaction_failed():
-                cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", [seqscan, jit])
+                cursor.execute(f"SELECT {sets}", pairs(previous))
+
+
+# Read leads listed by id through the primary key, without JIT compilation. Once the lead table has been
+# through a large import and its revert, its primary key index is twice its size, the planner prices 50,000
+# key lookups above a (parallel) scan of the whole table and sorts, and compiles the plan (jit_above_cost):
+# the bulk actions' two statements took 0.3 s longer that way.
+BY_PRIMARY_KEY = {"enable_seqscan": "off", "jit": "off"}
+# Tells the database's owner-history trigger (leads migration 0009) that the Assignment rows of these UPDATEs
+# are written already. PostgreSQL only; SQLite's row trigger finds them itself.
+HISTORY_WRITTEN = {"crm.owner_history_written": "on"}
+
+
+def by_primary_key():
+    return pg_settings(BY_PRIMARY_KEY)
+
+
+def history_written():
+    return pg_settings(HISTORY_WRITTEN)
 
 
 def transaction_failed() -> bool:
@@ -165,7 +183,8 @@ def insert_history(ids, *, to_user_id, by_id, at, method, batch_id) -> int:
 
 def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
     """Give the leads to `to_user_id` (None: unassigned), bumping their version. `assigned_at` defaults to
-    `at` for an owner and None for no owner; pass an expression to restore earlier values.
+    `at` for an owner and None for no owner; pass an expression to restore earlier values. SQLite's half of
+    move_owners (PostgreSQL moves the leads and writes their history in one statement there).
 
     updated_at is left alone: it is indexed, and an UPDATE that changes only unindexed columns is a HOT
     update, which writes no index entry (leads migration 0008). A reassigned lead so keeps its place in
@@ -173,11 +192,10 @@ def set_owner(ids, *, to_user_id, at, assigned_at=None) -> int:
     if assigned_at is None:
         assigned_at = at if to_user_id is not None else None
     changed = 0
-    with history_written():
-        for chunk in chunked(ids):
-            changed += Lead.objects.filter(IdIn(chunk)).update(
-                assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1
-            )
+    for chunk in chunked(ids):
+        changed += Lead.objects.filter(IdIn(chunk)).update(
+            assigned_to_id=to_user_id, assigned_at=assigned_at, version=F("version") + 1
+        )
     return changed
 
 
@@ -243,28 +261,12 @@ def move_owners(moves, current, *, by_id, at, method, batch_id, restore_from=Non
         *([at] if restore_from is None else []), lead_ids, to_ids, from_ids, versions, *restore_params,
         lead_ids, lead_ids, by_id, at, method, batch_id,
     ]
-    with connection.cursor() as cursor, history_written(), by_primary_key():
-        # The statement's sort and the owner triggers' transition tables (two copies of every moved row) fit
-        # in 64 MB; with the default 4 MB they spill to temporary files, a quarter of the statement's time.
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [BULK_WORK_MEM])
+    # The statement's sort and the owner triggers' transition tables (two copies of every moved row) fit in
+    # BULK_WORK_MEM; with the default 4 MB they spill to temporary files, a quarter of the statement's time.
+    settings = {**HISTORY_WRITTEN, **BY_PRIMARY_KEY, "work_mem": BULK_WORK_MEM}
+    with pg_settings(settings), connection.cursor() as cursor:
         cursor.execute(sql, params)
         moved = cursor.rowcount
     if moved != len(rows):
         raise Raced
     return moved
-
-
-@contextmanager
-def history_written():
-    """Tell the database's owner-history trigger (leads migration 0009) that the Assignment rows of these
-    UPDATEs are written already (insert_history). PostgreSQL only; SQLite's row trigger finds them itself."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('crm.owner_history_written', 'on', true)")
-        try:
-            yield
-        finally:
-            if not transaction_failed():
-                cursor.execute("SELECT set_config('crm.owner_history_written', 'off', true)")

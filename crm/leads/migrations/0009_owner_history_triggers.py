@@ -8,8 +8,8 @@ write the rest:
   at its assigned_at;
 - an owner changed by any other UPDATE (the admin, a script, a test): method "other", by nobody, at now,
   unless a row for exactly this change (the lead, its new owner, its new version) is already there. On
-  PostgreSQL the services also say so for their whole statement (crm.assignment.services._sql.set_owner sets
-  `crm.owner_history_written` around its UPDATE), which spares a bulk action 50,000 index probes.
+  PostgreSQL the services also say so for their whole statement (crm.assignment.services._sql.move_owners
+  sets `crm.owner_history_written` around its UPDATE), which spares a bulk action 50,000 index probes.
 PostgreSQL: statement-level triggers with transition tables (one INSERT ... SELECT per statement); SQLite:
 row triggers.
 """
