@@ -146,8 +146,30 @@ def describe_environment(benchmark: str) -> None:
         cpus=os.cpu_count(),
         load=os.getloadavg()[0],
         debug=settings.DEBUG,
+        **cpu_probe(),
         **server_settings(),
     )
+
+
+def cpu_probe() -> dict:
+    """How fast this machine is right now, so that runs on different days can be compared: a fixed
+    pure-Python loop and a fixed server-side query, best of three, in ms. The development VM's CPU has
+    varied up to 3x between sessions; every benchmark number moves with it."""
+
+    def best_ms(work) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return round(min(times) * 1000, 1)
+
+    count_to_a_million = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT sum(i) FROM n"
+    with connection.cursor() as cursor:
+        return {
+            "cpu_python_ms": best_ms(lambda: sum(range(10_000_000))),
+            "cpu_sql_ms": best_ms(lambda: (cursor.execute(count_to_a_million), cursor.fetchone())),
+        }
 
 
 SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "autovacuum", "work_mem")

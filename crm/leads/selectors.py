@@ -164,11 +164,6 @@ def follow_ups_due_counts(user) -> dict:
     )
 
 
-def follow_ups_due_count(user) -> int:
-    """The navigation badge: the user's leads with a follow-up overdue or due today."""
-    return follow_ups_due_counts(user)["due"]
-
-
 def company_get(pk) -> Company:
     try:
         return Company.objects.prefetch_related("technologies").get(pk=pk)

@@ -9,7 +9,7 @@ from crm.leads import listing
 from crm.leads.models import Lead
 from crm.leads.selectors import (
     follow_up_get_for,
-    follow_ups_due_count,
+    follow_ups_due_counts,
     follow_ups_visible_to,
     lead_get_for,
     lead_timeline,
@@ -99,7 +99,7 @@ def test_nav_badge_counts_overdue_and_due_today_only(sales):
     LeadFactory(assigned_to=sales, next_follow_up_at=now.replace(hour=0, minute=0) + timedelta(minutes=1))
     LeadFactory(assigned_to=sales, next_follow_up_at=now + timedelta(days=3))
     LeadFactory(assigned_to=None, next_follow_up_at=now - timedelta(days=1))
-    assert follow_ups_due_count(sales) == 2
+    assert follow_ups_due_counts(sales)["due"] == 2
 
 
 def test_pages_follow_the_sort_and_do_not_overlap():
@@ -150,8 +150,6 @@ def test_only_the_whole_table_is_estimated(monkeypatch, own_lead, others_lead, s
 
 
 def test_the_badge_also_counts_the_overdue_ones(sales):
-    from crm.leads.selectors import follow_ups_due_counts
-
     now = timezone.now()
     LeadFactory(assigned_to=sales, next_follow_up_at=now - timedelta(days=2))
     LeadFactory(assigned_to=sales, next_follow_up_at=now + timedelta(days=3))
