@@ -4,11 +4,11 @@ from collections import Counter
 
 from django.db.models import Max, Min
 
+from crm.core.sql import IdIn
 from crm.leads.models import Lead, Stage
 
 from .selectors import user_name_map
 from .services import next_unassigned, open_workloads, plan_distribution
-from .services._sql import IdIn
 
 
 def _owner_rows(counter: Counter) -> list[dict]:

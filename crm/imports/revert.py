@@ -13,6 +13,7 @@ from django.db.models import CASCADE, SET_NULL, Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from crm.assignment.models import Assignment
+from crm.core.sql import IdIn
 from crm.leads.models import Activity, FollowUp, Lead, StatusChange
 
 from .models import ImportJob, ImportPhase, ImportStatus
@@ -73,16 +74,18 @@ def revert_summary(job: ImportJob) -> dict:
 
 
 def delete_leads(ids) -> int:
-    """Delete leads and what hangs off them in a few set-based statements (no objects loaded)."""
+    """Delete leads and what hangs off them in a few set-based statements (no objects loaded). The ids go
+    to PostgreSQL as one array parameter: as 20,000 separate parameters, building and quoting each statement
+    took more CPU than the database took to run it."""
     for relation in Lead._meta.related_objects:
         model, field = relation.related_model, relation.field
         if relation.many_to_many:
             through = relation.through
             lead_fk = next(f for f in through._meta.fields if f.related_model is Lead)
-            rows = through._base_manager.filter(**{f"{lead_fk.name}__in": ids})
+            rows = through._base_manager.filter(IdIn(ids, lead_fk.attname))
             rows._raw_delete(rows.db)
             continue
-        rows = model._base_manager.filter(**{f"{field.name}__in": ids})
+        rows = model._base_manager.filter(IdIn(ids, field.attname))
         on_delete = field.remote_field.on_delete
         if on_delete is CASCADE:
             if model._meta.related_objects:
@@ -91,7 +94,7 @@ def delete_leads(ids) -> int:
                 rows._raw_delete(rows.db)
         elif on_delete is SET_NULL:
             rows.update(**{field.name: None})
-    leads = Lead._base_manager.filter(pk__in=ids)
+    leads = Lead._base_manager.filter(IdIn(ids))
     return leads._raw_delete(leads.db)
 
 
@@ -145,7 +148,7 @@ def import_revert(*, job: ImportJob, by) -> dict:
             if not ids:
                 break
             locked = list(
-                _deletable(job).filter(pk__in=ids).select_for_update().order_by("pk").values_list("pk", flat=True)
+                _deletable(job).filter(IdIn(ids)).select_for_update().order_by("pk").values_list("pk", flat=True)
             )
             if locked:
                 deleted += delete_leads(locked)

@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection, transaction
 
-from crm.assignment.services._sql import by_primary_key, id_array
+from crm.assignment.services._sql import by_primary_key
+from crm.core.sql import id_array
 
 pytestmark = [
     pytest.mark.django_db,

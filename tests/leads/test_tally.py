@@ -118,7 +118,7 @@ def test_which_owner_counts_a_board(manager, sales):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single write lock")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # another connection must be able to write
+@pytest.mark.django_db(transaction=True)  # another connection must be able to write (stages: default_pipeline)
 def test_a_fold_never_waits_behind_a_writer_on_sqlite():
     """SQLite has one write lock: a board read that wants to fold the tally while a bulk action writes gives up
     at once (and leaves the rows for a later read) instead of queueing for the lock."""

@@ -4,49 +4,14 @@ the history insert (INSERT ... SELECT from the lead rows, before they change) an
 from contextlib import contextmanager
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import BooleanField, Expression, F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 
 from crm.assignment.models import Assignment
+from crm.core.sql import IdIn, id_array
 from crm.leads.models import Lead
 
 SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
 BULK_WORK_MEM = "64MB"  # PostgreSQL's work_mem for a bulk action's move statement (move_owners)
-
-
-def id_array(values) -> str:
-    """A PostgreSQL array literal of ids (None: NULL), bound as one text parameter and cast with ::bigint[].
-
-    psycopg would quote a Python list of 50,000 ints element by element (a regular expression each: ~0.1 s
-    of CPU per list); this string costs one join."""
-    values = list(values)
-    if None in values:
-        return "{" + ",".join("NULL" if value is None else str(int(value)) for value in values) + "}"
-    return "{" + ",".join(map(str, map(int, values))) + "}"
-
-
-class IdIn(Expression):
-    """`column IN (ids)`: one array parameter (`= ANY(%s::bigint[])`) on PostgreSQL, a plain IN list elsewhere."""
-
-    output_field = BooleanField()
-
-    def __init__(self, ids, column="pk"):
-        super().__init__()
-        self.ids = list(ids)
-        self.lhs = F(column)
-
-    def get_source_expressions(self):
-        return [self.lhs]
-
-    def set_source_expressions(self, exprs):
-        (self.lhs,) = exprs
-
-    def as_sql(self, compiler, connection):
-        lhs, params = compiler.compile(self.lhs)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", (*params, id_array(self.ids))
-        if not self.ids:
-            return "1 = 0", params
-        return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
 
 
 def chunked(ids):

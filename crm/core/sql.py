@@ -1,0 +1,40 @@
+"""SQL helpers shared by the set-based services (bulk assignment, import revert): a list of ids bound as one
+array parameter on PostgreSQL instead of one parameter per id."""
+
+from django.db.models import BooleanField, Expression, F
+
+
+def id_array(values) -> str:
+    """A PostgreSQL array literal of ids (None: NULL), bound as one text parameter and cast with ::bigint[].
+
+    psycopg would quote a Python list of 50,000 ints element by element (a regular expression each: ~0.1 s
+    of CPU per list); this string costs one join."""
+    values = list(values)
+    if None in values:
+        return "{" + ",".join("NULL" if value is None else str(int(value)) for value in values) + "}"
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
+class IdIn(Expression):
+    """`column IN (ids)`: one array parameter (`= ANY(%s::bigint[])`) on PostgreSQL, a plain IN list elsewhere."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids, column="pk"):
+        super().__init__()
+        self.ids = list(ids)
+        self.lhs = F(column)
+
+    def get_source_expressions(self):
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs):
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", (*params, id_array(self.ids))
+        if not self.ids:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
