@@ -1,7 +1,10 @@
 """SQL helpers shared by the set-based services (bulk assignment, import revert): a list of ids bound as one
 array parameter on PostgreSQL instead of one parameter per id."""
 
+from django.db import connection
 from django.db.models import BooleanField, Expression, F
+
+SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
 
 
 def id_array(values) -> str:
@@ -38,3 +41,13 @@ class IdIn(Expression):
         if not self.ids:
             return "1 = 0", params
         return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+
+
+def chunked(ids):
+    """One chunk on PostgreSQL (an array parameter has no size limit), SQLITE_CHUNK-sized ones elsewhere."""
+    ids = list(ids)
+    if not ids:
+        return
+    size = len(ids) if connection.vendor == "postgresql" else SQLITE_CHUNK
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -7,6 +7,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from crm.core import nav_counts
+from crm.core.sql import IdIn, chunked
 
 from .models import Activity, ActivityKind, Company, FollowUp, Lead, Stage, StatusChange
 from .selectors import first_stage, leads_with_email
@@ -61,13 +62,6 @@ def lead_change_status(*, lead: Lead, stage: Stage, by, note: str = "", version:
     return Lead.objects.select_related("stage", "assigned_to", "company").get(pk=lead.pk)
 
 
-BULK_CHUNK = 10_000  # ids per statement: well below SQLite's cap on bound parameters
-
-
-def _chunks(ids: list) -> list[list]:
-    return [ids[start : start + BULK_CHUNK] for start in range(0, len(ids), BULK_CHUNK)]
-
-
 @transaction.atomic
 def leads_bulk_change_status(*, lead_ids, stage: Stage, by, note: str = "") -> int:
     """Move many leads (an id list of any size) to a stage in a few statements, each moved lead getting its
@@ -75,21 +69,21 @@ def leads_bulk_change_status(*, lead_ids, stage: Stage, by, note: str = "") -> i
     _check_stage(stage)
     now = timezone.now()
     moving = []
-    for chunk in _chunks(sorted(lead_ids)):
-        moving += Lead.objects.filter(pk__in=chunk).exclude(stage=stage).order_by("pk").values_list("pk", "stage_id")
+    for chunk in chunked(sorted(lead_ids)):
+        moving += Lead.objects.filter(IdIn(chunk)).exclude(stage=stage).order_by("pk").values_list("pk", "stage_id")
     if not moving:
         return 0
-    for chunk in _chunks([pk for pk, _ in moving]):
-        Lead.objects.filter(pk__in=chunk).update(stage=stage, stage_changed_at=now, updated_at=now, version=F("version") + 1)
+    for chunk in chunked([pk for pk, _ in moving]):
+        Lead.objects.filter(IdIn(chunk)).update(stage=stage, stage_changed_at=now, updated_at=now, version=F("version") + 1)
     StatusChange.objects.bulk_create(
         [StatusChange(lead_id=pk, from_stage_id=old, to_stage=stage, by=by, at=now, note=note) for pk, old in moving],
         batch_size=5000,
     )
     if not stage.asks_follow_up:
         follow_up_stage_ids = set(Stage.objects.filter(asks_follow_up=True).values_list("pk", flat=True))
-        for chunk in _chunks([pk for pk, old in moving if old in follow_up_stage_ids]):
-            FollowUp.objects.filter(lead_id__in=chunk, done_at__isnull=True).update(done_at=now)
-            Lead.objects.filter(pk__in=chunk).update(next_follow_up_at=None)
+        for chunk in chunked([pk for pk, old in moving if old in follow_up_stage_ids]):
+            FollowUp.objects.filter(IdIn(chunk, "lead_id"), done_at__isnull=True).update(done_at=now)
+            Lead.objects.filter(IdIn(chunk)).update(next_follow_up_at=None)
     return len(moving)
 
 

@@ -370,7 +370,7 @@ def test_history_is_written_for_leads_assigned_through_the_lead_factory_path_too
 
 
 def test_bulk_stage_change_larger_than_one_sqlite_chunk(manager, leads, monkeypatch):
-    monkeypatch.setattr("crm.assignment.services._sql.SQLITE_CHUNK", 2)
+    monkeypatch.setattr("crm.core.sql.SQLITE_CHUNK", 2)
     batch_leads = leads(5)
     interested = stage_named("Interested")
 

@@ -7,21 +7,10 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 
 from crm.assignment.models import Assignment
-from crm.core.sql import IdIn, id_array
+from crm.core.sql import IdIn, chunked, id_array
 from crm.leads.models import Lead
 
-SQLITE_CHUNK = 10_000  # stays well below SQLite's limit on bound parameters
 BULK_WORK_MEM = "64MB"  # PostgreSQL's work_mem for a bulk action's move statement (move_owners)
-
-
-def chunked(ids):
-    """One chunk on PostgreSQL (an array parameter has no size limit), SQLITE_CHUNK-sized ones elsewhere."""
-    ids = list(ids)
-    if not ids:
-        return
-    size = len(ids) if connection.vendor == "postgresql" else SQLITE_CHUNK
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def read_leads(ids, fields=("pk", "assigned_to_id", "version"), *, lock=True) -> list[tuple]:
