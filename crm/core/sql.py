@@ -1,5 +1,5 @@
-"""SQL helpers shared by the set-based services (bulk assignment, import revert): a list of ids bound as one
-array parameter on PostgreSQL instead of one parameter per id."""
+"""SQL helpers shared by the set-based services (bulk assignment, stage changes, import revert): a list of
+ids bound as one array parameter on PostgreSQL instead of one parameter per id."""
 
 from django.db import connection
 from django.db.models import BooleanField, Expression, F
@@ -36,11 +36,19 @@ class IdIn(Expression):
 
     def as_sql(self, compiler, connection):
         lhs, params = compiler.compile(self.lhs)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", (*params, id_array(self.ids))
-        if not self.ids:
-            return "1 = 0", params
-        return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+        sql, id_params = ids_sql(lhs, self.ids, vendor=connection.vendor)
+        return sql, (*params, *id_params)
+
+
+def ids_sql(column: str, ids, *, vendor: str | None = None) -> tuple[str, list]:
+    """(sql, params) for `column IN (ids)` in hand-written SQL: one array parameter on PostgreSQL, a plain IN
+    list elsewhere."""
+    ids = list(ids)
+    if (vendor or connection.vendor) == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [id_array(ids)]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
 def chunked(ids):

@@ -14,7 +14,7 @@ from tests.factories import LeadFactory, UserFactory, stage_named
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the pipeline's stages
+    pytest.mark.django_db(transaction=True),  # the stages come back through the default_pipeline fixture
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
 

@@ -7,7 +7,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 
 from crm.assignment.models import Assignment
-from crm.core.sql import IdIn, chunked, id_array
+from crm.core.sql import IdIn, chunked, id_array, ids_sql
 from crm.leads.models import Lead
 
 BULK_WORK_MEM = "64MB"  # PostgreSQL's work_mem for a bulk action's move statement (move_owners)
@@ -109,12 +109,6 @@ def locks_only_if_raced(action):
     return action(lock=True)
 
 
-def _ids_sql(column, ids):
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [id_array(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
 def insert_history(ids, *, to_user_id, by_id, at, method, batch_id) -> int:
     """One Assignment row per lead in `ids`, read from the lead rows as they are now (the previous owner,
     the previous assigned_at, the version the change will give): call it right before the UPDATE."""
@@ -123,7 +117,7 @@ def insert_history(ids, *, to_user_id, by_id, at, method, batch_id) -> int:
     at_value = connection.ops.adapt_datetimefield_value(at)
     written = 0
     for chunk in chunked(ids):
-        where, where_params = _ids_sql("id", chunk)
+        where, where_params = ids_sql("id", chunk)
         sql = (
             f"INSERT INTO {table} (lead_id, from_user_id, to_user_id, by_id, at, method, batch_id, version, "  # noqa: S608
             f"previous_assigned_at) SELECT id, assigned_to_id, %s, %s, %s, %s, %s, version + 1, assigned_at "

@@ -7,10 +7,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.assignment.models import AssignmentBatch, Method, StageMove
+from crm.core.sql import chunked, ids_sql
 from crm.leads.models import Lead, Stage
 from crm.leads.services import leads_bulk_change_status
 
-from ._sql import _ids_sql, chunked, lock_leads
+from ._sql import lock_leads
 from .common import as_id_list, start_batch
 
 
@@ -19,7 +20,7 @@ def _record_moves(ids, *, batch_id) -> None:
     lead_table = connection.ops.quote_name(Lead._meta.db_table)
     table = connection.ops.quote_name(StageMove._meta.db_table)
     for chunk in chunked(ids):
-        where, params = _ids_sql("id", chunk)
+        where, params = ids_sql("id", chunk)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (batch_id, lead_id, from_stage_id, version) "  # noqa: S608
